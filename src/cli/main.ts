@@ -1,0 +1,12 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { serveCommand } from './serve.js';
+
+const program = new Command('lockstep')
+  .description('Lockstep: a self-hosted secrets manager that speaks the AWS Secrets Manager API')
+  .version('0.1.0');
+program.addCommand(serveCommand());
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

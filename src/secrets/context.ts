@@ -1,0 +1,121 @@
+import { Errors, Messages } from '../errors.js';
+import type { Keyring } from '../crypto/keyring.js';
+import { openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
+import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
+import { arnPrefix, parseSecretId } from './names.js';
+
+/** Everything an operation needs: storage, keys, identity of this server, and a clock. */
+export interface ServiceContext {
+  store: Store;
+  keyring: Keyring;
+  region: string;
+  accountId: string;
+  partition: string;
+  arnPrefix: string;
+  now: () => number;
+}
+
+/** Builds a service context. */
+export function serviceContext(opts: Omit<ServiceContext, 'arnPrefix' | 'partition'> & { partition?: string }): ServiceContext {
+  const partition = opts.partition ?? 'aws';
+  return { ...opts, partition, arnPrefix: arnPrefix(partition, opts.region, opts.accountId) };
+}
+
+/** The KMS key id AWS reports for versions sealed with the default key. */
+export const DEFAULT_KMS_KEY = 'DefaultEncryptionKey';
+
+/** Finds a secret by name, full ARN or partial ARN; undefined when there is none. */
+export async function findSecret(ctx: ServiceContext, tx: Tx, secretId: string): Promise<SecretRecord | undefined> {
+  const ref = parseSecretId(secretId, ctx.arnPrefix);
+  switch (ref.kind) {
+    case 'name':
+      return tx.secrets.byName(ref.name);
+    case 'arn':
+      return tx.secrets.byArn(ref.arn);
+    case 'partial': {
+      const s = await tx.secrets.byName(ref.name);
+      return s && s.arn.startsWith(ref.arn + '-') && s.arn.length === ref.arn.length + 7 ? s : undefined;
+    }
+    case 'foreign':
+      return undefined;
+  }
+}
+
+/** Finds a secret or throws ResourceNotFoundException. */
+export async function requireSecret(ctx: ServiceContext, tx: Tx, secretId: string): Promise<SecretRecord> {
+  const s = await findSecret(ctx, tx, secretId);
+  if (!s) throw Errors.notFound();
+  return s;
+}
+
+/** Finds a secret that is not scheduled for deletion, or throws as AWS does. */
+export async function requireLiveSecret(ctx: ServiceContext, tx: Tx, secretId: string): Promise<SecretRecord> {
+  const s = await requireSecret(ctx, tx, secretId);
+  if (s.deletedMs !== null) throw Errors.invalidRequest(Messages.markedForDeletion);
+  return s;
+}
+
+/** Seals a value for one version of one secret. */
+export function sealFor(ctx: ServiceContext, secretArn: string, versionId: string, v: SecretValue): Buffer {
+  return sealValue(ctx.keyring, v, { secretArn, versionId });
+}
+
+/** Opens the value of one version of one secret. */
+export function openFor(ctx: ServiceContext, secretArn: string, v: VersionRecord): SecretValue {
+  if (!v.sealed) throw Errors.notFound(Messages.versionNotFoundForId(v.versionId));
+  return openValue(ctx.keyring, v.sealed, { secretArn, versionId: v.versionId });
+}
+
+/** Epoch seconds, as awsJson1.1 writes timestamps. */
+export function epoch(ms: number): number {
+  return ms / 1000;
+}
+
+/** Midnight UTC of the day that contains ms: LastAccessedDate's granularity. */
+export function dayOf(ms: number): number {
+  return Math.floor(ms / 86_400_000) * 86_400_000;
+}
+
+/** Value fields of a response: SecretString, or SecretBinary in base64. */
+export function valueFields(v: SecretValue): Record<string, string> {
+  return v.kind === 'string' ? { SecretString: v.text } : { SecretBinary: v.bytes.toString('base64') };
+}
+
+/** A label map of labelled versions only: version id -> stages, oldest version first. */
+export function versionsToStages(versions: VersionRecord[]): Record<string, string[]> | undefined {
+  const out: Record<string, string[]> = {};
+  let any = false;
+  for (const v of versions) {
+    if (v.stages.length) {
+      out[v.versionId] = v.stages;
+      any = true;
+    }
+  }
+  return any ? out : undefined;
+}
+
+/** The metadata fields DescribeSecret and ListSecrets share, with empty fields left out. */
+export function describeFields(a: SecretAggregate): Record<string, unknown> {
+  const s = a.secret;
+  const out: Record<string, unknown> = { ARN: s.arn, Name: s.name };
+  if (s.description !== null) out.Description = s.description;
+  if (s.kmsKeyId !== null) out.KmsKeyId = s.kmsKeyId;
+  if (s.rotationEnabled !== null) out.RotationEnabled = s.rotationEnabled;
+  if (s.rotationLambdaArn !== null) out.RotationLambdaARN = s.rotationLambdaArn;
+  if (s.rotationRules !== null) out.RotationRules = JSON.parse(s.rotationRules);
+  if (s.lastRotatedMs !== null) out.LastRotatedDate = epoch(s.lastRotatedMs);
+  out.LastChangedDate = epoch(s.lastChangedMs);
+  if (s.lastAccessedMs !== null) out.LastAccessedDate = epoch(s.lastAccessedMs);
+  if (s.deletionMs !== null) out.DeletedDate = epoch(s.deletionMs);
+  if (s.nextRotationMs !== null && s.rotationEnabled) out.NextRotationDate = epoch(s.nextRotationMs);
+  if (s.tagged) out.Tags = a.tags;
+  if (s.owningService !== null) out.OwningService = s.owningService;
+  out.CreatedDate = epoch(s.createdMs);
+  return out;
+}
+
+/** Two secret values are the same data. */
+export function sameValue(a: SecretValue, b: SecretValue): boolean {
+  if (a.kind !== b.kind) return false;
+  return a.kind === 'string' ? a.text === (b as typeof a).text : a.bytes.equals((b as typeof a).bytes);
+}

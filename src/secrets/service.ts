@@ -1,0 +1,49 @@
+import { Errors } from '../errors.js';
+import { generatePassword } from './password.js';
+import type { ServiceContext } from './context.js';
+import { batchGetSecretValue, describeSecret, getSecretValue, listSecretVersionIds, listSecrets } from './ops/read.js';
+import { createSecret, putSecretValue, updateSecret, updateSecretVersionStage } from './ops/write.js';
+import { deleteSecret, restoreSecret } from './ops/lifecycle.js';
+import { tagResource, untagResource } from './ops/tags.js';
+
+/** An operation handler: validated input in, response object out. */
+export type Operation = (ctx: ServiceContext, input: Record<string, any>) => Promise<Record<string, unknown>>;
+
+function notYet(what: string): Operation {
+  return async () => {
+    throw Errors.invalidRequest(`${what} is not available on this Lockstep server yet.`);
+  };
+}
+
+function noReplication(): Operation {
+  return async () => {
+    throw Errors.invalidRequest('Replication to other Regions is not supported: a Lockstep server serves one Region.');
+  };
+}
+
+/** Every Secrets Manager operation, by name. */
+export const operations: Record<string, Operation> = {
+  BatchGetSecretValue: batchGetSecretValue,
+  CreateSecret: createSecret,
+  DeleteSecret: deleteSecret,
+  DescribeSecret: describeSecret,
+  GetRandomPassword: async (_ctx, input) => ({ RandomPassword: generatePassword(input) }),
+  GetSecretValue: getSecretValue,
+  ListSecretVersionIds: listSecretVersionIds,
+  ListSecrets: listSecrets,
+  PutSecretValue: putSecretValue,
+  RestoreSecret: restoreSecret,
+  TagResource: tagResource,
+  UntagResource: untagResource,
+  UpdateSecret: updateSecret,
+  UpdateSecretVersionStage: updateSecretVersionStage,
+  RotateSecret: notYet('Rotation (RotateSecret)'),
+  CancelRotateSecret: notYet('Rotation (CancelRotateSecret)'),
+  GetResourcePolicy: notYet('Resource policies (GetResourcePolicy)'),
+  PutResourcePolicy: notYet('Resource policies (PutResourcePolicy)'),
+  DeleteResourcePolicy: notYet('Resource policies (DeleteResourcePolicy)'),
+  ValidateResourcePolicy: notYet('Resource policies (ValidateResourcePolicy)'),
+  ReplicateSecretToRegions: noReplication(),
+  RemoveRegionsFromReplication: noReplication(),
+  StopReplicationToReplica: noReplication(),
+};

@@ -1,0 +1,161 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { ServiceError, Errors, isServiceError } from '../errors.js';
+import { keyringOf, loadMasterKey } from '../crypto/keyring.js';
+import { loadCredentials, type Credentials } from '../auth/credentials.js';
+import { createSigV4Verifier } from '../auth/sigv4.js';
+import { openStore } from '../storage/open.js';
+import { serviceContext, type ServiceContext } from '../secrets/context.js';
+import { operations } from '../secrets/service.js';
+import { purgeDeleted } from '../secrets/ops/lifecycle.js';
+import { isKnownOperation, validateInput } from '../protocols/validate.js';
+import { parseJsonBody } from '../protocols/json-body.js';
+import { sendError, sendJson } from '../protocols/aws-json.js';
+import { readBody } from './body.js';
+
+/** How a server is configured (flags and LOCKSTEP_* variables end up here). */
+export interface LockstepConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  region: string;
+  accountId: string;
+  storage?: string;
+  env?: NodeJS.ProcessEnv;
+  now?: () => number;
+  logger?: Logger;
+  maxBodyBytes?: number;
+  purgeIntervalMs?: number;
+}
+
+/** A running server. */
+export interface Lockstep {
+  url: string;
+  port: number;
+  credentials: Credentials;
+  ctx: ServiceContext;
+  server: Server;
+  close(): Promise<void>;
+}
+
+const TARGET_PREFIX = 'secretsmanager.';
+
+/** Opens the store, loads keys and credentials, and starts listening. */
+export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
+  const env = cfg.env ?? process.env;
+  const now = cfg.now ?? Date.now;
+  const maxBody = cfg.maxBodyBytes ?? 1024 * 1024;
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const master = loadMasterKey(cfg.dataDir, env);
+  const keyring = keyringOf([master.key]);
+  const store = openStore(cfg.storage ?? 'sqlite', cfg.dataDir);
+  const credentials = await loadCredentials(store, keyring, cfg.dataDir, env);
+  const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
+  const verifier = createSigV4Verifier({
+    region: cfg.region,
+    services: ['secretsmanager'],
+    lookupSecret: credentials.lookup,
+    now,
+  });
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const body = await readBody(req, maxBody);
+    verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, 'secretsmanager');
+    const target = req.headers['x-amz-target'];
+    const op = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const handler = operations[op];
+    if (!handler || !isKnownOperation(op)) throw Errors.unknownOperation();
+    const input = validateInput(op, parseJsonBody(body));
+    const out = await handler(ctx, input);
+    sendJson(res, 200, out, requestId);
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    try {
+      if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
+        sendJson(res, 200, { status: 'ok' }, requestId, 'application/json');
+        return;
+      }
+      if (req.method !== 'POST' || req.headers['x-amz-target'] === undefined) {
+        // Drain what was sent, then answer as AWS does for a request that names no operation.
+        await readBody(req, maxBody).catch(() => undefined);
+        if (req.headers.authorization === undefined) {
+          throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token', 400);
+        }
+        throw Errors.unknownOperation();
+      }
+      await handleApi(req, res, requestId);
+    } catch (e) {
+      if (isServiceError(e)) {
+        sendError(res, e, requestId);
+      } else {
+        cfg.logger?.error({ requestId, err: errorSummary(e) }, 'internal error');
+        sendError(res, Errors.internal(), requestId);
+      }
+    }
+  }
+
+  const server = createServer(
+    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+    (req, res) => void handle(req, res),
+  );
+  server.on('clientError', (_err, socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    else socket.destroy();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(cfg.port, cfg.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+
+  const purge = async () => {
+    try {
+      await purgeDeleted(ctx);
+    } catch (e) {
+      cfg.logger?.error({ err: errorSummary(e) }, 'purge of deleted secrets failed');
+    }
+  };
+  await purge();
+  const timer = setInterval(purge, cfg.purgeIntervalMs ?? 60_000);
+  timer.unref();
+
+  const port = (server.address() as AddressInfo).port;
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`,
+    port,
+    credentials,
+    ctx,
+    server,
+    close() {
+      closing ??= (async () => {
+        clearInterval(timer);
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeIdleConnections();
+        });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+/** What may be logged about an unexpected error: its type and stack frames, never request data. */
+export function errorSummary(e: unknown): { type: string; stack?: string } {
+  if (e instanceof Error) return { type: e.name, stack: e.stack?.split('\n').slice(1, 6).join('\n') };
+  return { type: typeof e };
+}
+
+/** Where the root credentials live in a data directory. */
+export function rootCredentialsPath(dataDir: string): string {
+  return join(dataDir, 'root-credentials');
+}

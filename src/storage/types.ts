@@ -1,0 +1,132 @@
+/** A secret's metadata as stored (values live in versions, sealed). Times are epoch milliseconds. */
+export interface SecretRecord {
+  id: number;
+  arn: string;
+  name: string;
+  description: string | null;
+  kmsKeyId: string | null;
+  createdMs: number;
+  lastChangedMs: number;
+  lastAccessedMs: number | null;
+  deletedMs: number | null; // when deletion was requested
+  deletionMs: number | null; // when the secret will be purged
+  rotationEnabled: boolean | null;
+  rotationLambdaArn: string | null;
+  rotationRules: string | null; // JSON of RotationRules
+  lastRotatedMs: number | null;
+  nextRotationMs: number | null;
+  owningService: string | null;
+  primaryRegion: string;
+  resourcePolicy: string | null;
+  tagged: boolean; // tags were ever set: DescribeSecret then shows Tags even when empty
+}
+
+/** A new secret before it has an id. */
+export type NewSecret = Omit<SecretRecord, 'id'>;
+
+/** One version of a secret: sealed value (null for a placeholder) and its staging labels. */
+export interface VersionRecord {
+  versionId: string;
+  createdMs: number;
+  lastAccessedMs: number | null;
+  sealed: Buffer | null;
+  kmsKeyIds: string[];
+  stages: string[]; // sorted
+}
+
+/** A tag as AWS models it. */
+export interface Tag {
+  Key: string;
+  Value: string;
+}
+
+/** A secret with everything that describes it, but no values. */
+export interface SecretAggregate {
+  secret: SecretRecord;
+  versions: VersionRecord[]; // oldest first
+  tags: Tag[];
+}
+
+/** ListSecrets filter keys, as the API names them. */
+export type FilterKey = 'description' | 'name' | 'tag-key' | 'tag-value' | 'primary-region' | 'owning-service' | 'all';
+
+/** ListSecrets sort columns. */
+export type SortBy = 'created-date' | 'last-accessed-date' | 'last-changed-date' | 'name';
+
+/** A query over secrets, with keyset pagination. */
+export interface ListQuery {
+  filters: { key: FilterKey; values: string[] }[];
+  includePlannedDeletion: boolean;
+  sortBy: SortBy;
+  sortOrder: 'asc' | 'desc';
+  limit: number;
+  after: { sort: string | number | null; id: number } | null;
+}
+
+/** A page of a listing: the rows, and where the next page starts if there is one. */
+export interface ListPage {
+  items: SecretAggregate[];
+  next: { sort: string | number | null; id: number } | null;
+}
+
+/** A stored access key; the secret part is sealed. */
+export interface AccessKeyRecord {
+  accessKeyId: string;
+  sealedSecret: Buffer;
+  principal: string;
+  createdMs: number;
+  status: 'Active' | 'Inactive';
+}
+
+/** Repository for secrets, versions, labels and tags. Every call belongs to the surrounding transaction. */
+export interface SecretsRepo {
+  insertSecret(s: NewSecret): Promise<number>;
+  updateSecret(id: number, patch: Partial<NewSecret>): Promise<void>;
+  deleteSecret(id: number): Promise<void>;
+  byName(name: string): Promise<SecretRecord | undefined>;
+  byArn(arn: string): Promise<SecretRecord | undefined>;
+  /** Secrets whose ARN starts with the prefix followed by '-' and six characters. */
+  byArnPrefix(prefix: string): Promise<SecretRecord[]>;
+  aggregate(s: SecretRecord): Promise<SecretAggregate>;
+  version(secretId: number, versionId: string): Promise<VersionRecord | undefined>;
+  versionByStage(secretId: number, stage: string): Promise<VersionRecord | undefined>;
+  insertVersion(secretId: number, v: VersionRecord): Promise<void>;
+  deleteVersion(secretId: number, versionId: string): Promise<void>;
+  /** Replaces the secret's whole label map: label -> version id. */
+  setLabels(secretId: number, labels: Map<string, string>): Promise<void>;
+  touchVersion(secretId: number, versionId: string, dayMs: number): Promise<void>;
+  setTags(secretId: number, tags: Tag[]): Promise<void>;
+  list(q: ListQuery): Promise<ListPage>;
+  /** Secrets whose recovery window has ended. */
+  dueForPurge(nowMs: number, limit: number): Promise<SecretRecord[]>;
+}
+
+/** Repository for principals' access keys. */
+export interface IdentityRepo {
+  accessKeys(): Promise<AccessKeyRecord[]>;
+  putAccessKey(k: AccessKeyRecord): Promise<void>;
+  deleteAccessKey(accessKeyId: string): Promise<void>;
+}
+
+/** Small key/value metadata (schema version, instance settings). */
+export interface MetaRepo {
+  get(key: string): Promise<string | undefined>;
+  set(key: string, value: string): Promise<void>;
+}
+
+/** The repositories a transaction sees. */
+export interface Tx {
+  secrets: SecretsRepo;
+  identity: IdentityRepo;
+  meta: MetaRepo;
+}
+
+/** A storage backend: transactions over the repositories. */
+export interface Store {
+  readonly backend: string;
+  /** Runs fn in one atomic transaction; no network call may happen inside. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  /** Runs fn against a consistent view, without writing. */
+  read<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
