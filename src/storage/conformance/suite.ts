@@ -1,0 +1,164 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { ListQuery, NewSecret, Store } from '../types.js';
+
+/** A secret row with defaults, for the suite. */
+export function newSecret(name: string, over: Partial<NewSecret> = {}): NewSecret {
+  return {
+    arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`,
+    name, description: null, kmsKeyId: null, createdMs: 1000, lastChangedMs: 1000, lastAccessedMs: null,
+    deletedMs: null, deletionMs: null, rotationEnabled: null, rotationLambdaArn: null, rotationRules: null,
+    lastRotatedMs: null, nextRotationMs: null, owningService: null, primaryRegion: 'us-east-1',
+    resourcePolicy: null, tagged: false, ...over,
+  };
+}
+
+function query(over: Partial<ListQuery> = {}): ListQuery {
+  return { filters: [], includePlannedDeletion: false, sortBy: 'created-date', sortOrder: 'asc', limit: 100, after: null, ...over };
+}
+
+/** The storage conformance suite: every backend must pass it. `open` gives a fresh, empty store. */
+export function storageConformance(backend: string, open: () => Store): void {
+  const withStore = (name: string, fn: (s: Store) => Promise<void>) =>
+    test(`${backend}: ${name}`, async () => {
+      const store = open();
+      try {
+        await fn(store);
+      } finally {
+        await store.close();
+      }
+    });
+
+  withStore('secrets by name, ARN and ARN prefix; updates; cascade delete', async (store) => {
+    const id = await store.transaction((tx) => tx.secrets.insertSecret(newSecret('app/db', { description: 'd' })));
+    await store.transaction(async (tx) => {
+      assert.equal((await tx.secrets.byName('app/db'))?.id, id);
+      assert.equal((await tx.secrets.byArn(newSecret('app/db').arn))?.description, 'd');
+      const pre = await tx.secrets.byArnPrefix('arn:aws:secretsmanager:us-east-1:123456789012:secret:app/db');
+      assert.deepEqual(pre.map((s) => s.id), [id]);
+      assert.deepEqual(await tx.secrets.byArnPrefix('arn:aws:secretsmanager:us-east-1:123456789012:secret:app'), []);
+      await tx.secrets.updateSecret(id, { description: null, rotationEnabled: true, tagged: true });
+      const s = await tx.secrets.byName('app/db');
+      assert.equal(s?.description, null);
+      assert.equal(s?.rotationEnabled, true);
+      assert.equal(s?.tagged, true);
+      await tx.secrets.insertVersion(id, { versionId: 'v1', createdMs: 1, lastAccessedMs: null, sealed: Buffer.from([1]), kmsKeyIds: ['k'], stages: [] });
+      await tx.secrets.setTags(id, [{ Key: 'a', Value: '1' }]);
+      await tx.secrets.setLabels(id, new Map([['AWSCURRENT', 'v1']]));
+      await tx.secrets.deleteSecret(id);
+      assert.equal(await tx.secrets.byName('app/db'), undefined);
+      assert.equal(await tx.secrets.version(id, 'v1'), undefined);
+    });
+  });
+
+  withStore('versions keep insertion order, labels and values', async (store) => {
+    await store.transaction(async (tx) => {
+      const id = await tx.secrets.insertSecret(newSecret('s'));
+      for (const [v, t] of [['zz', 5], ['aa', 6], ['mm', 7]] as const) {
+        await tx.secrets.insertVersion(id, { versionId: v, createdMs: t, lastAccessedMs: null, sealed: Buffer.from(v), kmsKeyIds: ['DefaultEncryptionKey'], stages: [] });
+      }
+      await tx.secrets.setLabels(id, new Map([['AWSCURRENT', 'mm'], ['AWSPREVIOUS', 'aa'], ['b', 'mm'], ['a', 'mm']]));
+      const agg = await tx.secrets.aggregate((await tx.secrets.byName('s'))!);
+      assert.deepEqual(agg.versions.map((v) => [v.versionId, v.stages]), [['zz', []], ['aa', ['AWSPREVIOUS']], ['mm', ['AWSCURRENT', 'a', 'b']]]);
+      assert.equal(agg.versions[0].sealed, null, 'aggregates carry no values');
+      const cur = await tx.secrets.versionByStage(id, 'AWSCURRENT');
+      assert.equal(cur?.versionId, 'mm');
+      assert.deepEqual(cur?.sealed, Buffer.from('mm'));
+      assert.equal(await tx.secrets.versionByStage(id, 'nope'), undefined);
+      await tx.secrets.touchVersion(id, 'mm', 86_400_000);
+      assert.equal((await tx.secrets.version(id, 'mm'))?.lastAccessedMs, 86_400_000);
+      assert.equal((await tx.secrets.byName('s'))?.lastAccessedMs, 86_400_000);
+      await tx.secrets.deleteVersion(id, 'aa');
+      assert.equal(await tx.secrets.versionByStage(id, 'AWSPREVIOUS'), undefined);
+    });
+  });
+
+  withStore('a transaction that throws changes nothing', async (store) => {
+    await assert.rejects(
+      store.transaction(async (tx) => {
+        await tx.secrets.insertSecret(newSecret('gone'));
+        throw new Error('boom');
+      }),
+      /boom/,
+    );
+    assert.equal(await store.read((tx) => tx.secrets.byName('gone')), undefined);
+  });
+
+  withStore('concurrent transactions do not interleave', async (store) => {
+    const id = await store.transaction((tx) => tx.secrets.insertSecret(newSecret('c', { description: '0' })));
+    await Promise.all(
+      Array.from({ length: 50 }, () =>
+        store.transaction(async (tx) => {
+          const s = await tx.secrets.byName('c');
+          await new Promise((r) => setImmediate(r));
+          await tx.secrets.updateSecret(id, { description: String(Number(s!.description) + 1) });
+        }),
+      ),
+    );
+    assert.equal((await store.read((tx) => tx.secrets.byName('c')))?.description, '50');
+  });
+
+  withStore('list: filters, negation, sorting and keyset pages', async (store) => {
+    await store.transaction(async (tx) => {
+      const mk = async (name: string, over: Partial<NewSecret>, tags: [string, string][] = []) => {
+        const id = await tx.secrets.insertSecret(newSecret(name, over));
+        await tx.secrets.setTags(id, tags.map(([Key, Value]) => ({ Key, Value })));
+      };
+      await mk('prod/db', { createdMs: 1, lastChangedMs: 30, description: 'Main Database' }, [['env', 'prod']]);
+      await mk('prod/api', { createdMs: 2, lastChangedMs: 20, lastAccessedMs: 5 }, [['env', 'prod'], ['team', 'web']]);
+      await mk('dev/db', { createdMs: 3, lastChangedMs: 10, description: 'dev database' }, [['env', 'dev']]);
+      await mk('old', { createdMs: 4, lastChangedMs: 40, deletedMs: 4, deletionMs: 99 });
+    });
+    const names = async (q: Partial<ListQuery>) => (await store.read((tx) => tx.secrets.list(query(q)))).items.map((a) => a.secret.name);
+    assert.deepEqual(await names({}), ['prod/db', 'prod/api', 'dev/db']);
+    assert.deepEqual(await names({ includePlannedDeletion: true }), ['prod/db', 'prod/api', 'dev/db', 'old']);
+    assert.deepEqual(await names({ filters: [{ key: 'name', values: ['prod/'] }] }), ['prod/db', 'prod/api']);
+    assert.deepEqual(await names({ filters: [{ key: 'name', values: ['PROD/'] }] }), []);
+    assert.deepEqual(await names({ filters: [{ key: 'name', values: ['!prod/'] }] }), ['dev/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'name', values: ['dev', 'prod/a'] }] }), ['prod/api', 'dev/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'description', values: ['main'] }] }), ['prod/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'tag-key', values: ['te'] }] }), ['prod/api']);
+    assert.deepEqual(await names({ filters: [{ key: 'tag-value', values: ['prod'] }, { key: 'name', values: ['!prod/api'] }] }), ['prod/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'primary-region', values: ['us-'] }] }), ['prod/db', 'prod/api', 'dev/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'owning-service', values: ['x'] }] }), []);
+    assert.deepEqual(await names({ filters: [{ key: 'all', values: ['DATABASE'] }] }), ['prod/db', 'dev/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'all', values: ['dev database'] }] }), ['dev/db']);
+    assert.deepEqual(await names({ filters: [{ key: 'all', values: ['web'] }] }), ['prod/api']);
+    assert.deepEqual(await names({ sortBy: 'name' }), ['dev/db', 'prod/api', 'prod/db']);
+    assert.deepEqual(await names({ sortBy: 'name', sortOrder: 'desc' }), ['prod/db', 'prod/api', 'dev/db']);
+    assert.deepEqual(await names({ sortBy: 'last-changed-date' }), ['dev/db', 'prod/api', 'prod/db']);
+    assert.deepEqual(await names({ sortBy: 'last-accessed-date', sortOrder: 'desc' }), ['prod/api', 'dev/db', 'prod/db']);
+    // keyset pages cover everything once, in order, in both directions
+    for (const sortOrder of ['asc', 'desc'] as const) {
+      const seen: string[] = [];
+      let after: ListQuery['after'] = null;
+      do {
+        const page = await store.read((tx) => tx.secrets.list(query({ sortBy: 'last-accessed-date', sortOrder, limit: 1, after })));
+        seen.push(...page.items.map((a) => a.secret.name));
+        after = page.next;
+      } while (after);
+      assert.deepEqual(seen, await names({ sortBy: 'last-accessed-date', sortOrder }));
+    }
+  });
+
+  withStore('dueForPurge finds only secrets whose window has ended', async (store) => {
+    await store.transaction(async (tx) => {
+      await tx.secrets.insertSecret(newSecret('a', { deletedMs: 1, deletionMs: 100 }));
+      await tx.secrets.insertSecret(newSecret('b', { deletedMs: 1, deletionMs: 200 }));
+      await tx.secrets.insertSecret(newSecret('c'));
+      assert.deepEqual((await tx.secrets.dueForPurge(150, 10)).map((s) => s.name), ['a']);
+      assert.deepEqual((await tx.secrets.dueForPurge(250, 10)).map((s) => s.name), ['a', 'b']);
+    });
+  });
+
+  withStore('access keys and meta', async (store) => {
+    await store.transaction(async (tx) => {
+      await tx.identity.putAccessKey({ accessKeyId: 'K1', sealedSecret: Buffer.from('s'), principal: 'root', createdMs: 1, status: 'Active' });
+      assert.deepEqual((await tx.identity.accessKeys()).map((k) => k.accessKeyId), ['K1']);
+      await tx.identity.deleteAccessKey('K1');
+      assert.deepEqual(await tx.identity.accessKeys(), []);
+      await tx.meta.set('x', 'y');
+      assert.equal(await tx.meta.get('x'), 'y');
+    });
+  });
+}
