@@ -33,10 +33,10 @@ import { ServiceError } from '../errors.js';
 
 /** A request as received: raw target, node-style lower-cased headers (arrays are joined with ','), raw body. */
 export interface IncomingSignedRequest {
-  method: string;
-  url: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
+  method: string; // e.g. 'POST'
+  url: string; // raw request target: path + optional query, e.g. '/2015-03-31/functions?Marker=x'
+  headers: Record<string, string | string[] | undefined>; // IncomingMessage.headers
+  body: Buffer; // the raw body bytes
 }
 
 /** Verifies one request for a signing name; returns the access key id or throws ServiceError. */
@@ -46,12 +46,12 @@ export interface SigV4Verifier {
 
 /** Configuration of a verifier: region, accepted signing names, key lookup, clock and policy. */
 export interface SigV4Options {
-  region: string;
-  services: string[];
-  lookupSecret: (accessKeyId: string) => string | undefined;
-  now?: () => number;
-  maxSkewMs?: number;
-  requiredSignedHeaders?: string[];
+  region: string; // the credential scope must name it
+  services: string[]; // accepted signing names, e.g. ['secretsmanager', 'lambda']
+  lookupSecret: (accessKeyId: string) => string | undefined; // undefined for an unknown key id
+  now?: () => number; // clock in ms since the epoch, default Date.now
+  maxSkewMs?: number; // default 5 minutes
+  requiredSignedHeaders?: string[]; // default host, x-amz-date (or date) and x-amz-target when present
 }
 
 /** AWS's fixed messages for signature failures. */
