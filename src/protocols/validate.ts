@@ -391,8 +391,6 @@ export function createValidator(table: Readonly<Record<string, ShapeDef>>, roots
   for (const r of roots) compile(table, r, memo);
   return (shapeName, input) => {
     const root = compile(table, shapeName, memo);
-    pathStack.length = 0;
-    errors = null;
     if (input === null || input === undefined) input = {};
     try {
       const clean = walkStructure(root, input, root.sensitive);
