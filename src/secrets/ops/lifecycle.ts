@@ -1,4 +1,4 @@
-import { Errors } from '../../errors.js';
+import { Errors, Messages } from '../../errors.js';
 import { type ServiceContext, epoch, requireSecret } from '../context.js';
 
 const DAY = 86_400_000;
@@ -23,7 +23,7 @@ export async function deleteSecret(ctx: ServiceContext, input: Record<string, an
       return { ARN: s.arn, Name: s.name, DeletionDate: epoch(now) };
     }
     if (s.deletedMs !== null) {
-      throw Errors.invalidRequest("You can't perform this operation on the secret because it was already scheduled for deletion.");
+      throw Errors.invalidRequest(Messages.markedForDeletion);
     }
     const deletionMs = now + (window ?? 30) * DAY;
     await tx.secrets.updateSecret(s.id, { deletedMs: now, deletionMs, lastChangedMs: now });
