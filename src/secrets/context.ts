@@ -2,7 +2,7 @@ import { Errors, Messages } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
 import { openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
 import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
-import { arnPrefix, parseSecretId } from './names.js';
+import { arnPrefix, secretRefs } from './names.js';
 
 /** Everything an operation needs: storage, keys, identity of this server, and a clock. */
 export interface ServiceContext {
@@ -26,19 +26,11 @@ export const DEFAULT_KMS_KEY = 'DefaultEncryptionKey';
 
 /** Finds a secret by name, full ARN or partial ARN; undefined when there is none. */
 export async function findSecret(ctx: ServiceContext, tx: Tx, secretId: string): Promise<SecretRecord | undefined> {
-  const ref = parseSecretId(secretId, ctx.arnPrefix);
-  switch (ref.kind) {
-    case 'name':
-      return tx.secrets.byName(ref.name);
-    case 'arn':
-      return tx.secrets.byArn(ref.arn);
-    case 'partial': {
-      const s = await tx.secrets.byName(ref.name);
-      return s && s.arn.startsWith(ref.arn + '-') && s.arn.length === ref.arn.length + 7 ? s : undefined;
-    }
-    case 'foreign':
-      return undefined;
+  for (const ref of secretRefs(secretId, ctx.arnPrefix)) {
+    const s = ref.by === 'name' ? await tx.secrets.byName(ref.name) : await tx.secrets.byArn(ref.arn);
+    if (s) return s;
   }
+  return undefined;
 }
 
 /** Finds a secret or throws ResourceNotFoundException. */

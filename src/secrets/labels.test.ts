@@ -21,6 +21,15 @@ test('attach: AWSCURRENT moving away moves AWSPREVIOUS to the old current', () =
   }
 });
 
+test('attach with a new version drops a stale AWSPENDING from the old current', () => {
+  const before = map({ AWSCURRENT: 'v2', AWSPENDING: 'v2', AWSPREVIOUS: 'v1' });
+  assert.deepEqual(obj(attach(before, 'v3', ['AWSCURRENT'], true)), { AWSCURRENT: 'v3', AWSPREVIOUS: 'v2' });
+  assert.deepEqual(obj(attach(before, 'v3', ['AWSCURRENT'])), { AWSCURRENT: 'v3', AWSPENDING: 'v2', AWSPREVIOUS: 'v2' });
+  assert.deepEqual(obj(attach(before, 'v3', ['AWSCURRENT', 'AWSPENDING'], true)), { AWSCURRENT: 'v3', AWSPENDING: 'v3', AWSPREVIOUS: 'v2' });
+  const pendingElsewhere = map({ AWSCURRENT: 'v2', AWSPENDING: 'v1' });
+  assert.deepEqual(obj(attach(pendingElsewhere, 'v3', ['AWSCURRENT'], true)), { AWSCURRENT: 'v3', AWSPENDING: 'v1', AWSPREVIOUS: 'v2' });
+});
+
 test('attach does not change its input', () => {
   const m = map({ AWSCURRENT: 'v1' });
   attach(m, 'v2', ['AWSCURRENT']);

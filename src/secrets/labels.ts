@@ -24,14 +24,19 @@ export function stagesOf(labels: LabelMap, versionId: string): string[] {
 
 /**
  * Attaches labels to a version, moving each from wherever it was. When AWSCURRENT moves away from a
- * version, AWSPREVIOUS moves to that version.
+ * version, AWSPREVIOUS moves to that version. With `newVersion` (PutSecretValue and friends), a
+ * stale AWSPENDING left on the version that stops being current is removed, as AWS does.
  */
-export function attach(labels: LabelMap, versionId: string, stages: string[]): LabelMap {
+export function attach(labels: LabelMap, versionId: string, stages: string[], newVersion = false): LabelMap {
   const next = new Map(labels);
-  for (const stage of new Set(stages)) {
+  const wanted = new Set(stages);
+  for (const stage of wanted) {
     const from = next.get(stage);
     next.set(stage, versionId);
-    if (stage === AWSCURRENT && from !== undefined && from !== versionId) next.set(AWSPREVIOUS, from);
+    if (stage === AWSCURRENT && from !== undefined && from !== versionId) {
+      next.set(AWSPREVIOUS, from);
+      if (newVersion && !wanted.has(AWSPENDING) && next.get(AWSPENDING) === from) next.delete(AWSPENDING);
+    }
   }
   return next;
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { arnPrefix, assertValidName, parseSecretId, randomSuffix } from './names.js';
+import { arnPrefix, assertValidName, randomSuffix, secretRefs } from './names.js';
 import { ServiceError } from '../errors.js';
 
 const P = arnPrefix('aws', 'us-east-1', '123456789012');
@@ -28,19 +28,20 @@ test('randomSuffix is six alphanumerics', () => {
   assert.ok(seen.size > 190);
 });
 
-test('parseSecretId: names, full and partial ARNs, as AWS resolves them', () => {
-  const cases: [string, ReturnType<typeof parseSecretId>][] = [
-    ['prod/db', { kind: 'name', name: 'prod/db' }],
-    [P + 'prod/db-AbC123', { kind: 'arn', arn: P + 'prod/db-AbC123' }],
-    [P + 'prod/db', { kind: 'partial', arn: P + 'prod/db', name: 'prod/db' }],
-    [P + 's-c64bdc03-', { kind: 'partial', arn: P + 's-c64bdc03', name: 's-c64bdc03' }],
-    [P + 'Valid/_+=.@-Name-', { kind: 'partial', arn: P + 'Valid/_+=.@-Name', name: 'Valid/_+=.@-Name' }],
-    [P + 'Valid/_+=.@-Name-a1b2c3--', { kind: 'partial', arn: P + 'Valid/_+=.@-Name-a1b2c3-', name: 'Valid/_+=.@-Name-a1b2c3-' }],
-    // a name ending in -xxxxxx given as a partial ARN reads as a full ARN, as on AWS
-    [P + 'Invalid/_+=.@-Name-a1b2c3-', { kind: 'arn', arn: P + 'Invalid/_+=.@-Name-a1b2c3' }],
-    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123', { kind: 'foreign' }],
-    ['arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db', { kind: 'foreign' }],
-    [P, { kind: 'foreign' }],
+test('secretRefs: names, full and partial ARNs, in the order AWS tries them', () => {
+  const cases: [string, ReturnType<typeof secretRefs>][] = [
+    ['prod/db', [{ by: 'name', name: 'prod/db' }]],
+    [P + 'prod/db-AbC123', [{ by: 'arn', arn: P + 'prod/db-AbC123' }]],
+    // a name ending in -xxxxxx given as a partial ARN reads as a full ARN only, as on AWS
+    [P + 'Invalid/_+=.@-Name-a1b2c3', [{ by: 'arn', arn: P + 'Invalid/_+=.@-Name-a1b2c3' }]],
+    [P + 'prod/db', [{ by: 'name', name: 'prod/db' }]],
+    [P + 's-c64bdc03-', [{ by: 'name', name: 's-c64bdc03-' }, { by: 'name', name: 's-c64bdc03' }]],
+    [P + 'Valid/_+=.@-Name-a1b2c3-', [{ by: 'name', name: 'Valid/_+=.@-Name-a1b2c3-' }, { by: 'arn', arn: P + 'Valid/_+=.@-Name-a1b2c3' }]],
+    [P + 'Valid/_+=.@-Name-a1b2c3--', [{ by: 'name', name: 'Valid/_+=.@-Name-a1b2c3--' }, { by: 'name', name: 'Valid/_+=.@-Name-a1b2c3-' }]],
+    ['arn:aws:secretsmanager:eu-west-1:123456789012:secret:prod/db-AbC123', []],
+    ['arn:aws:secretsmanager:us-east-1:999999999999:secret:prod/db', []],
+    [P, []],
   ];
-  for (const [id, want] of cases) assert.deepEqual(parseSecretId(id, P), want, id);
+  for (const [id, want] of cases) assert.deepEqual(secretRefs(id, P), want, id);
+  assert.throws(() => secretRefs('Inv Name', P), (e: unknown) => e instanceof ServiceError && e.code === 'ValidationException');
 });

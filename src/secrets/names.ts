@@ -22,25 +22,29 @@ export function arnPrefix(partition: string, region: string, accountId: string):
   return `arn:${partition}:secretsmanager:${region}:${accountId}:secret:`;
 }
 
-/** How to look a SecretId up: by name, by full ARN, or by partial ARN (name without the suffix). */
-export type SecretRef =
-  | { kind: 'name'; name: string }
-  | { kind: 'arn'; arn: string }
-  | { kind: 'partial'; arn: string; name: string }
-  | { kind: 'foreign' };
+/** One way to look a SecretId up: by name or by full ARN. */
+export type SecretRef = { by: 'name'; name: string } | { by: 'arn'; arn: string };
 
 /**
- * Classifies a SecretId. An ARN of another region or account can never match (`foreign`). An ARN
- * whose name part ends in a hyphen and six characters is taken as a full ARN; one with a single
- * trailing hyphen, or no suffix, as a partial ARN.
+ * The look-ups to try for a SecretId, in order, as AWS resolves them. A name must be a valid name.
+ * An ARN of another region or account can match nothing. For an ARN of ours, the part after
+ * "secret:" is first taken as a whole name (a partial ARN); failing that, one trailing hyphen is
+ * dropped; what is left is a full ARN when it ends in a hyphen and six characters, else a name.
+ * As on AWS, a name that ends in a hyphen and six characters is not found through a partial ARN.
  */
-export function parseSecretId(id: string, prefix: string): SecretRef {
-  if (!id.startsWith('arn:')) return { kind: 'name', name: id };
-  if (!id.startsWith(prefix)) return { kind: 'foreign' };
-  let rest = id.slice(prefix.length);
-  if (rest.endsWith('-')) rest = rest.slice(0, -1);
-  else if (LOOKS_LIKE_SUFFIX.test(rest)) return { kind: 'arn', arn: id };
-  if (rest.length === 0) return { kind: 'foreign' };
-  if (LOOKS_LIKE_SUFFIX.test(rest)) return { kind: 'arn', arn: prefix + rest };
-  return { kind: 'partial', arn: prefix + rest, name: rest };
+export function secretRefs(id: string, prefix: string): SecretRef[] {
+  if (!id.startsWith('arn:')) {
+    if (!NAME_CHARS.test(id)) throw Errors.validation(Messages.invalidName);
+    return [{ by: 'name', name: id }];
+  }
+  if (!id.startsWith(prefix)) return [];
+  const rest = id.slice(prefix.length);
+  if (rest.length === 0) return [];
+  if (LOOKS_LIKE_SUFFIX.test(rest)) return [{ by: 'arn', arn: id }];
+  const refs: SecretRef[] = [{ by: 'name', name: rest }];
+  if (rest.endsWith('-') && rest.length > 1) {
+    const trimmed = rest.slice(0, -1);
+    refs.push(LOOKS_LIKE_SUFFIX.test(trimmed) ? { by: 'arn', arn: prefix + trimmed } : { by: 'name', name: trimmed });
+  }
+  return refs;
 }

@@ -1,6 +1,7 @@
 import { Errors } from '../errors.js';
 import { generatePassword } from './password.js';
 import type { ServiceContext } from './context.js';
+import { secretRefs } from './names.js';
 import { batchGetSecretValue, describeSecret, getSecretValue, listSecretVersionIds, listSecrets } from './ops/read.js';
 import { createSecret, putSecretValue, updateSecret, updateSecretVersionStage } from './ops/write.js';
 import { deleteSecret, restoreSecret } from './ops/lifecycle.js';
@@ -10,7 +11,8 @@ import { tagResource, untagResource } from './ops/tags.js';
 export type Operation = (ctx: ServiceContext, input: Record<string, any>) => Promise<Record<string, unknown>>;
 
 function notYet(what: string): Operation {
-  return async () => {
+  return async (ctx, input) => {
+    if (typeof input.SecretId === 'string') secretRefs(input.SecretId, ctx.arnPrefix);
     throw Errors.invalidRequest(`${what} is not available on this Lockstep server yet.`);
   };
 }

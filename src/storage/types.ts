@@ -85,8 +85,6 @@ export interface SecretsRepo {
   deleteSecret(id: number): Promise<void>;
   byName(name: string): Promise<SecretRecord | undefined>;
   byArn(arn: string): Promise<SecretRecord | undefined>;
-  /** Secrets whose ARN starts with the prefix followed by '-' and six characters. */
-  byArnPrefix(prefix: string): Promise<SecretRecord[]>;
   aggregate(s: SecretRecord): Promise<SecretAggregate>;
   version(secretId: number, versionId: string): Promise<VersionRecord | undefined>;
   versionByStage(secretId: number, stage: string): Promise<VersionRecord | undefined>;

@@ -36,7 +36,7 @@ export async function addVersion(
   const now = ctx.now();
   const labels = labelMapOf(agg.versions);
   const wanted = stages ?? [AWSCURRENT];
-  const next = attach(labels, token, labels.has(AWSCURRENT) ? wanted : [...wanted, AWSCURRENT]);
+  const next = attach(labels, token, labels.has(AWSCURRENT) ? wanted : [...wanted, AWSCURRENT], true);
   await tx.secrets.insertVersion(s.id, {
     versionId: token,
     createdMs: now,

@@ -47,7 +47,7 @@ export async function createSecret(ctx: ServiceContext, input: Input) {
     const secret = {
       arn: `${ctx.arnPrefix}${name}-${randomSuffix()}`,
       name,
-      description: input.Description ?? null,
+      description: input.Description || null,
       kmsKeyId: input.KmsKeyId ?? null,
       createdMs: now,
       lastChangedMs: now,
@@ -96,7 +96,7 @@ export async function updateSecret(ctx: ServiceContext, input: Input) {
   return ctx.store.transaction(async (tx) => {
     const s = await requireLiveSecret(ctx, tx, input.SecretId);
     const patch: Record<string, unknown> = {};
-    if (input.Description !== undefined) patch.description = input.Description;
+    if (input.Description !== undefined) patch.description = input.Description || null;
     if (input.KmsKeyId !== undefined) patch.kmsKeyId = input.KmsKeyId;
     if (Object.keys(patch).length) {
       patch.lastChangedMs = ctx.now();

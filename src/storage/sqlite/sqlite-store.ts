@@ -204,12 +204,6 @@ export class SqliteStore implements Store {
         const r = self.st('SELECT * FROM secrets WHERE arn = ?').get(arn) as Row | undefined;
         return r && toSecret(r);
       },
-      async byArnPrefix(prefix) {
-        const rows = self
-          .st("SELECT * FROM secrets WHERE arn >= ? AND arn < ? AND length(arn) = ?")
-          .all(prefix + '-', prefix + '.', prefix.length + 7) as Row[];
-        return rows.map(toSecret);
-      },
       async aggregate(s) {
         return { secret: s, versions: self.versionsOf([s.id]).get(s.id) ?? [], tags: self.tagsOf([s.id]).get(s.id) ?? [] };
       },
