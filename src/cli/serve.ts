@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { pino } from 'pino';
-import { startLockstep } from '../server/app.js';
+import { startLockstep, type Lockstep } from '../server/app.js';
 
 function intOption(name: string, min: number, max: number) {
   return (v: string): number => {
@@ -27,26 +27,36 @@ export function serveCommand(): Command {
       if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(opts.region)) throw new Error(`--region '${opts.region}' is not a Region name`);
       const logger = pino({ level: opts.logLevel, base: undefined });
       const dataDir = resolve(opts.dataDir);
-      const app = await startLockstep({
-        port: opts.port, host: opts.host, dataDir, region: opts.region, accountId: opts.accountId,
-        storage: opts.storage, logger,
-      });
-      logger.info(
-        { url: app.url, region: opts.region, dataDir, credentials: app.credentials.rootFile },
-        `Lockstep listening on ${app.url} (region ${opts.region}); root credentials in ${app.credentials.rootFile}`,
-      );
-      let stopping = false;
+      // Signals are handled from the very start: one that arrives while the server is still
+      // starting stops it as soon as it has started, and the store is always closed cleanly.
+      let stopping: string | undefined;
+      let started: Lockstep | undefined;
       const stop = async (signal: string) => {
         if (stopping) return;
-        stopping = true;
+        stopping = signal;
+        if (!started) return; // picked up once start-up finishes
         logger.info({ signal }, 'stopping: finishing in-flight requests');
-        const force = setTimeout(() => app.server.closeAllConnections(), 10_000);
+        const force = setTimeout(() => started!.server.closeAllConnections(), 10_000);
         force.unref();
-        await app.close();
+        await started.close();
         logger.info('stopped');
         process.exit(0);
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
+      const app = await startLockstep({
+        port: opts.port, host: opts.host, dataDir, region: opts.region, accountId: opts.accountId,
+        storage: opts.storage, logger,
+      });
+      started = app;
+      logger.info(
+        { url: app.url, region: opts.region, dataDir, credentials: app.credentials.rootFile },
+        `Lockstep listening on ${app.url} (region ${opts.region}); root credentials in ${app.credentials.rootFile}`,
+      );
+      if (stopping) {
+        const signal = stopping;
+        stopping = undefined;
+        await stop(signal);
+      }
     });
 }

@@ -9,6 +9,7 @@ import { keyringOf, loadMasterKey } from '../crypto/keyring.js';
 import { loadCredentials, type Credentials } from '../auth/credentials.js';
 import { createSigV4Verifier } from '../auth/sigv4.js';
 import { openStore } from '../storage/open.js';
+import type { Store } from '../storage/types.js';
 import { serviceContext, type ServiceContext } from '../secrets/context.js';
 import { operations } from '../secrets/service.js';
 import { purgeDeleted } from '../secrets/ops/lifecycle.js';
@@ -53,7 +54,14 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const master = loadMasterKey(cfg.dataDir, env);
   const keyring = keyringOf([master.key]);
   const store = openStore(cfg.storage ?? 'sqlite', cfg.dataDir);
-  const credentials = await loadCredentials(store, keyring, cfg.dataDir, env);
+  let credentials: Credentials;
+  try {
+    await checkMasterKey(store, keyring.active.id, cfg.dataDir);
+    credentials = await loadCredentials(store, keyring, cfg.dataDir, env);
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const verifier = createSigV4Verifier({
     region: cfg.region,
@@ -74,8 +82,11 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     sendJson(res, 200, out, requestId);
   }
 
+  let closingDown = false;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
+    // While shutting down, every answer closes its connection so the server can finish.
+    if (closingDown) res.setHeader('connection', 'close');
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         sendJson(res, 200, { status: 'ok' }, requestId, 'application/json');
@@ -137,9 +148,15 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     server,
     close() {
       closing ??= (async () => {
+        closingDown = true;
         clearInterval(timer);
         await new Promise<void>((resolve) => {
-          server.close(() => resolve());
+          // Connections that go idle after their last in-flight answer are closed too.
+          const sweep = setInterval(() => server.closeIdleConnections(), 25);
+          server.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
           server.closeIdleConnections();
         });
         await store.close();
@@ -147,6 +164,23 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       return closing;
     },
   };
+}
+
+/**
+ * Refuses to start with a master key other than the one the data directory was created with,
+ * naming both key ids (which reveal nothing about the keys).
+ */
+async function checkMasterKey(store: Store, kekId: string, dataDir: string): Promise<void> {
+  await store.transaction(async (tx) => {
+    const known = await tx.meta.get('kek_id');
+    if (known === undefined) await tx.meta.set('kek_id', kekId);
+    else if (known !== kekId) {
+      throw new Error(
+        `the master key does not match the data directory ${dataDir}: it was created with key ${known}, ` +
+          `and this key is ${kekId}. Start with the master key of this data directory (master.key or LOCKSTEP_MASTER_KEY).`,
+      );
+    }
+  });
 }
 
 /** What may be logged about an unexpected error: its type and stack frames, never request data. */

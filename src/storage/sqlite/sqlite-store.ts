@@ -1,3 +1,4 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import type { Database as Db, Statement } from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
@@ -50,6 +51,9 @@ export class SqliteStore implements Store {
   private readonly stmts = new Map<string, Statement>();
 
   constructor(file: string) {
+    // Create the file owner-only; SQLite gives its WAL and SHM files the same mode.
+    closeSync(openSync(file, 'a', 0o600));
+    chmodSync(file, 0o600);
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
