@@ -1,5 +1,5 @@
 import { Errors, Messages } from '../../errors.js';
-import { type ServiceContext, epoch, requireSecret } from '../context.js';
+import { type ServiceContext, epoch, findSecret, requireSecret } from '../context.js';
 
 const DAY = 86_400_000;
 
@@ -16,8 +16,15 @@ export async function deleteSecret(ctx: ServiceContext, input: Record<string, an
     throw Errors.invalidParameter('The RecoveryWindowInDays value must be between 7 and 30 days (inclusive).');
   }
   return ctx.store.transaction(async (tx) => {
-    const s = await requireSecret(ctx, tx, input.SecretId);
     const now = ctx.now();
+    const found = await findSecret(ctx, tx, input.SecretId);
+    if (!found && force) {
+      // AWS: forcibly deleting an already deleted or nonexistent secret is not ResourceNotFoundException.
+      const id = input.SecretId as string;
+      return id.startsWith('arn:') ? { ARN: id, DeletionDate: epoch(now) } : { Name: id, DeletionDate: epoch(now) };
+    }
+    if (!found) throw Errors.notFound();
+    const s = found;
     if (force) {
       await tx.secrets.deleteSecret(s.id);
       return { ARN: s.arn, Name: s.name, DeletionDate: epoch(now) };

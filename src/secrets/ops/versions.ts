@@ -12,7 +12,8 @@ export interface AddedVersion {
 
 /**
  * Adds a version to a secret (CreateSecret, PutSecretValue, UpdateSecret). A token that names an
- * existing version with the same value is a no-op; with another value it is ResourceExistsException.
+ * existing version with the same value is a no-op (unless `idempotent` is false, as for UpdateSecret);
+ * with another value it is ResourceExistsException.
  * Without explicit stages the version becomes AWSCURRENT, and so does the first version of a secret.
  */
 export async function addVersion(
@@ -22,11 +23,12 @@ export async function addVersion(
   token: string,
   value: SecretValue,
   stages: string[] | undefined,
+  idempotent = true,
 ): Promise<AddedVersion> {
   const s = agg.secret;
   const existing = await tx.secrets.version(s.id, token);
   if (existing) {
-    if (existing.sealed && sameValue(openFor(ctx, s.arn, existing), value)) {
+    if (idempotent && existing.sealed && sameValue(openFor(ctx, s.arn, existing), value)) {
       return { versionId: token, stages: existing.stages };
     }
     throw Errors.resourceExists(

@@ -48,7 +48,7 @@ export async function createSecret(ctx: ServiceContext, input: Input) {
       arn: `${ctx.arnPrefix}${name}-${randomSuffix()}`,
       name,
       description: input.Description || null,
-      kmsKeyId: input.KmsKeyId ?? null,
+      kmsKeyId: input.KmsKeyId || null,
       createdMs: now,
       lastChangedMs: now,
       lastAccessedMs: null,
@@ -97,7 +97,7 @@ export async function updateSecret(ctx: ServiceContext, input: Input) {
     const s = await requireLiveSecret(ctx, tx, input.SecretId);
     const patch: Record<string, unknown> = {};
     if (input.Description !== undefined) patch.description = input.Description || null;
-    if (input.KmsKeyId !== undefined) patch.kmsKeyId = input.KmsKeyId;
+    if (input.KmsKeyId !== undefined) patch.kmsKeyId = input.KmsKeyId || null; // '' means the default key
     if (Object.keys(patch).length) {
       patch.lastChangedMs = ctx.now();
       await tx.secrets.updateSecret(s.id, patch);
@@ -105,7 +105,8 @@ export async function updateSecret(ctx: ServiceContext, input: Input) {
     const out: Record<string, unknown> = { ARN: s.arn, Name: s.name };
     if (value && token) {
       const agg = await tx.secrets.aggregate({ ...s, ...patch });
-      await addVersion(ctx, tx, agg, token, value, undefined);
+      // AWS: UpdateSecret with the token of an existing version is an error, whatever the value.
+      await addVersion(ctx, tx, agg, token, value, undefined, false);
       out.VersionId = token;
     }
     return out;
