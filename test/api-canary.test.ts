@@ -2,17 +2,16 @@
 // no file in the data directory (database, WAL, SHM, keys, anything) holds it, in clear or in base64,
 // and no error message returned to the client quoted it.
 import assert from 'node:assert/strict';
-import { createHash, createHmac, randomUUID, type Hash, type Hmac } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
 import {
   BatchGetSecretValueCommand, CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, UpdateSecretCommand,
   type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { sdkSignedJsonHeaders } from './helpers/raw.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const canary = 'canary-' + randomUUID();
@@ -45,36 +44,9 @@ async function failing(p: Promise<unknown>): Promise<string> {
   assert.fail('expected the call to fail');
 }
 
-class NodeSha256 implements Checksum {
-  private h!: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.reset();
-  }
-  update(data: Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    const s = this.secret;
-    if (s === undefined) this.h = createHash('sha256');
-    else if (typeof s === 'string') this.h = createHmac('sha256', s);
-    else if (s instanceof ArrayBuffer) this.h = createHmac('sha256', new Uint8Array(s));
-    else this.h = createHmac('sha256', new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
-  }
-}
-
 /** A signed raw request whose response body is recorded verbatim. */
 async function rawFailing(target: string, body: string): Promise<number> {
-  const url = new URL(srv.endpoint);
-  const signer = new SignatureV4({ credentials: srv.credentials, region: srv.region, service: 'secretsmanager', sha256: NodeSha256 });
-  const signed = await signer.sign({
-    method: 'POST', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/',
-    headers: { host: url.host, 'content-type': 'application/x-amz-json-1.1', 'x-amz-target': `secretsmanager.${target}` },
-    body,
-  });
-  const headers = { ...signed.headers };
+  const headers = await sdkSignedJsonHeaders(srv, `secretsmanager.${target}`, body);
   delete headers.host;
   const res = await fetch(srv.endpoint + '/', { method: 'POST', headers, body });
   received.push(await res.text());

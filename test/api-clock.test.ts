@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand,
-  ListSecretsCommand, PutSecretValueCommand, RestoreSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
+  ListSecretsCommand, PutSecretValueCommand, RestoreSecretCommand, UpdateSecretVersionStageCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
+import { pinnedClockClient, rejects } from './helpers/sdk.js';
 import { startServer, type TestServer } from './helpers/server.js';
 
 const HOUR = 3_600_000;
@@ -23,23 +24,9 @@ const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-api-clock-'));
 let srv: TestServer;
 let sm: SecretsManagerClient;
 
-/** A client that signs with the server's (shifted) clock. */
-function clientFor(s: TestServer): SecretsManagerClient {
-  const c = new SecretsManagerClient({ endpoint: s.endpoint, region: s.region, credentials: s.credentials, maxAttempts: 1 });
-  // The SDK re-estimates its clock offset from each response's Date header; pin it to ours before signing.
-  c.middlewareStack.add(
-    (next) => async (args) => {
-      (c.config as { systemClockOffset: number }).systemClockOffset = offset;
-      return next(args);
-    },
-    { step: 'initialize', name: 'pinClockOffset' },
-  );
-  return c;
-}
-
 async function start(): Promise<void> {
   srv = await startServer({ now, dataDir });
-  sm = clientFor(srv);
+  sm = pinnedClockClient(srv, () => offset);
 }
 
 async function restart(): Promise<void> {
@@ -54,25 +41,6 @@ after(async () => {
   await srv?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });
-
-interface AwsError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-async function rejects(p: Promise<unknown>, code: string, message?: string): Promise<void> {
-  let err: AwsError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    err = e as AwsError;
-  }
-  assert.ok(err, `expected ${code}, but the call succeeded`);
-  assert.equal(err.name, code, `unexpected error code (message: ${err.message})`);
-  if (message !== undefined) assert.equal(err.message, message);
-  assert.equal(err.$metadata?.httpStatusCode, 400);
-}
 
 async function allVersions(name: string): Promise<{ id: string; stages: string[] }[]> {
   const out: { id: string; stages: string[] }[] = [];

@@ -1,47 +1,16 @@
 // End-to-end: DeleteSecret (recovery windows, forced deletion), RestoreSecret, TagResource / UntagResource.
 // Purge after the recovery window (which needs an injected clock) is in api-clock.test.ts.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretsCommand,
   RestoreSecretCommand, TagResourceCommand, UntagResourceCommand, type SecretsManagerClient, type Tag,
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { rejects, useServer } from './helpers/sdk.js';
 
-let srv: TestServer;
 let sm: SecretsManagerClient;
-
-before(async () => {
-  srv = await startServer();
-  sm = srv.client();
-});
-after(async () => {
-  await srv?.stop();
-});
-
-interface AwsError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Awaits a call that must fail, and checks its code, message and HTTP status. */
-async function rejects(p: Promise<unknown>, code: string | string[], message?: string | RegExp, status = 400): Promise<AwsError> {
-  let err: AwsError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    err = e as AwsError;
-  }
-  const codes = Array.isArray(code) ? code : [code];
-  assert.ok(err, `expected ${codes.join(' or ')}, but the call succeeded`);
-  assert.ok(codes.includes(err.name), `unexpected error code ${err.name} (message: ${err.message})`);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  assert.equal(err.$metadata?.httpStatusCode, status);
-  return err;
-}
+useServer((s) => ({ sm } = s));
 
 const DAY = 86_400_000;
 

@@ -2,56 +2,17 @@
 // The server runs on an injected clock (real time + an offset the tests move forward); the SDK client
 // signs with the same offset so SigV4's clock-skew check keeps passing.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   BatchGetSecretValueCommand, CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, ListSecretsCommand,
-  UpdateSecretCommand, SecretsManagerClient, type Filter, type ListSecretsCommandInput,
+  UpdateSecretCommand, type SecretsManagerClient, type Filter, type ListSecretsCommandInput,
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { pinnedClockClient, rejects, useServer } from './helpers/sdk.js';
 
-let srv: TestServer;
 let sm: SecretsManagerClient;
 let offset = 0;
-
-before(async () => {
-  srv = await startServer({ now: () => Date.now() + offset });
-  sm = new SecretsManagerClient({ endpoint: srv.endpoint, region: srv.region, credentials: srv.credentials, maxAttempts: 1 });
-  // The SDK re-estimates its clock offset from each response's Date header; pin it to ours before signing.
-  sm.middlewareStack.add(
-    (next) => async (args) => {
-      (sm.config as { systemClockOffset: number }).systemClockOffset = offset;
-      return next(args);
-    },
-    { step: 'initialize', name: 'pinClockOffset' },
-  );
-});
-after(async () => {
-  sm?.destroy();
-  await srv?.stop();
-});
-
-interface AwsError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Awaits a call that must fail, and checks its code, message and HTTP status. */
-async function rejects(p: Promise<unknown>, code: string, message?: string | RegExp, status = 400): Promise<AwsError> {
-  let err: AwsError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    err = e as AwsError;
-  }
-  assert.ok(err, `expected ${code}, but the call succeeded`);
-  assert.equal(err.name, code, `unexpected error code (message: ${err.message})`);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  assert.equal(err.$metadata?.httpStatusCode, status);
-  return err;
-}
+useServer((s) => ({ sm } = s), { now: () => Date.now() + offset, client: (srv) => pinnedClockClient(srv, () => offset) });
 
 const DAY = 86_400_000;
 

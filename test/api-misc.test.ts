@@ -1,47 +1,17 @@
 // End-to-end: GetRandomPassword through the API, and the operations Lockstep does not offer yet
 // (rotation, resource policies, replication), which must answer a clean InvalidRequestException.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CancelRotateSecretCommand, CreateSecretCommand, DeleteResourcePolicyCommand, DescribeSecretCommand,
   GetRandomPasswordCommand, GetResourcePolicyCommand, ListSecretVersionIdsCommand, PutResourcePolicyCommand,
   RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, RotateSecretCommand,
   StopReplicationToReplicaCommand, ValidateResourcePolicyCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
-import { startServer, type TestServer } from './helpers/server.js';
+import { rejects, useServer } from './helpers/sdk.js';
 
-let srv: TestServer;
 let sm: SecretsManagerClient;
-
-before(async () => {
-  srv = await startServer();
-  sm = srv.client();
-});
-after(async () => {
-  await srv?.stop();
-});
-
-interface AwsError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Awaits a call that must fail, and checks its code, message and HTTP status. */
-async function rejects(p: Promise<unknown>, code: string, message?: string | RegExp, status = 400): Promise<AwsError> {
-  let err: AwsError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    err = e as AwsError;
-  }
-  assert.ok(err, `expected ${code}, but the call succeeded`);
-  assert.equal(err.name, code, `unexpected error code (message: ${err.message})`);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  assert.equal(err.$metadata?.httpStatusCode, status);
-  return err;
-}
+useServer((s) => ({ sm } = s));
 
 const LOWER = /[a-z]/;
 const UPPER = /[A-Z]/;

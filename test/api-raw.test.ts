@@ -2,115 +2,23 @@
 // ClientRequestToken, oversized / malformed / deeply nested / prototype-polluting bodies, unknown
 // targets and wrong-typed members.
 import assert from 'node:assert/strict';
-import { createHash, createHmac, randomUUID, type Hash, type Hmac } from 'node:crypto';
-import { request } from 'node:http';
-import { after, before, describe, test } from 'node:test';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+import { randomUUID } from 'node:crypto';
+import { describe, test } from 'node:test';
 import {
   DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { sdkSignedPost } from './helpers/raw.js';
+import { useServer } from './helpers/sdk.js';
+import type { TestServer } from './helpers/server.js';
 
 let srv: TestServer;
 let sm: SecretsManagerClient;
+useServer((s) => ({ srv, sm } = s));
 
-before(async () => {
-  srv = await startServer();
-  sm = srv.client();
-});
-after(async () => {
-  await srv?.stop();
-});
-
-/** node:crypto behind smithy's Checksum interface (HMAC when constructed with a key). */
-class NodeSha256 implements Checksum {
-  private h!: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.reset();
-  }
-  update(data: Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    const s = this.secret;
-    if (s === undefined) this.h = createHash('sha256');
-    else if (typeof s === 'string') this.h = createHmac('sha256', s);
-    else if (s instanceof ArrayBuffer) this.h = createHmac('sha256', new Uint8Array(s));
-    else this.h = createHmac('sha256', new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
-  }
-}
-
-interface RawResponse {
-  status: number;
-  body: string;
-  json: Record<string, unknown> | undefined;
-  /** The error code from __type, without any namespace prefix. */
-  type: string | undefined;
-}
-
-/**
- * Signs (SigV4, like the SDK) and POSTs a body to the server. `target` is the operation name;
- * `chunked` streams the body without a Content-Length in several chunks.
- */
-async function raw(target: string, body: string | Buffer, opts: { chunked?: boolean; rawTarget?: string } = {}): Promise<RawResponse> {
-  const url = new URL(srv.endpoint);
-  const signer = new SignatureV4({ credentials: srv.credentials, region: srv.region, service: 'secretsmanager', sha256: NodeSha256 });
-  const payload = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
-  const signed = await signer.sign({
-    method: 'POST',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: '/',
-    headers: {
-      host: url.host,
-      'content-type': 'application/x-amz-json-1.1',
-      'x-amz-target': opts.rawTarget ?? `secretsmanager.${target}`,
-    },
-    body: payload,
-  });
-  const headers: Record<string, string> = { ...signed.headers };
-  if (!opts.chunked) headers['content-length'] = String(payload.length);
-  return new Promise<RawResponse>((resolve, reject) => {
-    let settled = false;
-    const req = request({ host: url.hostname, port: Number(url.port), method: 'POST', path: '/', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        settled = true;
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json: Record<string, unknown> | undefined;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch {
-          json = undefined;
-        }
-        const t = typeof json?.__type === 'string' ? (json.__type as string).split('#').pop() : undefined;
-        resolve({ status: res.statusCode ?? 0, body: text, json, type: t });
-      });
-      res.on('error', (e) => {
-        if (!settled) reject(e);
-      });
-    });
-    // The server may answer (413) and close before the whole body is written: ignore write errors
-    // once a response is on its way; otherwise they are real failures.
-    req.on('error', (e) => {
-      if (!settled) setTimeout(() => !settled && reject(e), 200);
-    });
-    if (opts.chunked) {
-      const step = 64 * 1024;
-      for (let i = 0; i < payload.length; i += step) req.write(payload.subarray(i, i + step));
-      req.end();
-    } else {
-      req.end(payload);
-    }
-  });
-}
+/** Signs (SigV4, like the SDK) and POSTs a body to this file's server; see `sdkSignedPost`. */
+const raw = (target: string, body: string | Buffer, opts?: { chunked?: boolean; rawTarget?: string }) =>
+  sdkSignedPost(srv, target, body, opts);
 
 const token = () => randomUUID();
 

@@ -1,46 +1,16 @@
 // End-to-end: CreateSecret, look-up by name / full ARN / partial ARN, and DescribeSecret's shape.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   CreateSecretCommand, DeleteSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand,
   PutSecretValueCommand, RestoreSecretCommand, TagResourceCommand, UntagResourceCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
-import { startServer, type TestServer } from './helpers/server.js';
+import { rejects, useServer, type AwsError } from './helpers/sdk.js';
 
-let srv: TestServer;
 let sm: SecretsManagerClient;
-
-before(async () => {
-  srv = await startServer();
-  sm = srv.client();
-});
-after(async () => {
-  await srv?.stop();
-});
-
-interface AwsError {
-  name: string;
-  message: string;
-  $metadata?: { httpStatusCode?: number };
-}
-
-/** Awaits a call that must fail, and checks its code, message and HTTP status. */
-async function rejects(p: Promise<unknown>, code: string, message?: string | RegExp, status = 400): Promise<AwsError> {
-  let err: AwsError | undefined;
-  try {
-    await p;
-  } catch (e) {
-    err = e as AwsError;
-  }
-  assert.ok(err, `expected ${code}, but the call succeeded`);
-  assert.equal(err.name, code, `unexpected error code (message: ${err.message})`);
-  if (typeof message === 'string') assert.equal(err.message, message);
-  else if (message) assert.match(err.message, message);
-  assert.equal(err.$metadata?.httpStatusCode, status);
-  return err;
-}
+useServer((s) => ({ sm } = s));
 
 const ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:';
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');

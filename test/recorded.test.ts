@@ -66,7 +66,7 @@ import {
   recordedSide,
   sdkError,
 } from './recorded/normalise.js';
-import { signedJsonPost } from './recorded/raw-http.js';
+import { signedJsonPost } from './helpers/raw.js';
 
 const SNAPSHOT_URL = new URL('../../shared/reference/aws-recorded/secretsmanager.snapshot.json', import.meta.url);
 const KEY_PREFIX = 'tests/aws/services/secretsmanager/test_secretsmanager.py::TestSecretsManager::';
@@ -285,6 +285,57 @@ async function listAll(client: SecretsManagerClient): Promise<{ SecretList: Secr
 
 const bytes = (s: string) => new TextEncoder().encode(s);
 const forceDelete = (SecretId: string) => new DeleteSecretCommand({ SecretId, ForceDeleteWithoutRecovery: true });
+const getValue = (SecretId: string) => new GetSecretValueCommand({ SecretId });
+const listVersions = (SecretId: string) => new ListSecretVersionIdsCommand({ SecretId });
+/** UpdateSecretVersionStage moving AWSCURRENT from version `from` to version `to`. */
+const moveCurrent = (SecretId: string, from: { VersionId?: string }, to: { VersionId?: string }) =>
+  new UpdateSecretVersionStageCommand({
+    SecretId, RemoveFromVersionId: from.VersionId, MoveToVersionId: to.VersionId, VersionStage: 'AWSCURRENT',
+  });
+
+/** CreateSecret 'Something1', then PutSecretValue 'Something2' labelled AWSPENDING; returns both outputs. */
+async function createWithPending(r: Replay, name: string) {
+  const c = r.client;
+  const created = await r.ok('create_secret_rs_0', () =>
+    c.send(new CreateSecretCommand({ Name: name, SecretString: 'Something1' })),
+  );
+  const pending = await r.ok('put_secret_value_res_0', () =>
+    c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'Something2', VersionStages: ['AWSPENDING'] })),
+  );
+  return { created, pending };
+}
+
+/**
+ * The rest of a pending cycle once v0 holds AWSCURRENT and v1 is pending: AWSCURRENT moves to v1, a third
+ * version 'S3' (labelled `secondStages`) is put, and AWSCURRENT moves on to it (recorded as `secondMoveLabel`);
+ * the versions are listed and the current value read at the start and after each step. List labels count
+ * from `firstList`, value labels from 0, and the third version's PutSecretValue is put_secret_value_res_<firstList + 1>.
+ */
+async function pendingCycle(
+  r: Replay,
+  name: string,
+  v0: { VersionId?: string },
+  v1: { VersionId?: string },
+  opts: { firstList: number; secondStages: string[]; secondMoveLabel: string },
+): Promise<void> {
+  const c = r.client;
+  let list = opts.firstList;
+  let get = 0;
+  const listAndGet = async () => {
+    await r.check(`list_secret_version_ids_res_${list++}`, () => c.send(listVersions(name)));
+    await r.check(`get_secret_value_res_${get++}`, () => c.send(getValue(name)));
+  };
+  await listAndGet();
+  await r.check('update_secret_version_stage_res_0', () => c.send(moveCurrent(name, v0, v1)));
+  await listAndGet();
+  const v2 = await r.ok(`put_secret_value_res_${opts.firstList + 1}`, () =>
+    c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S3', VersionStages: opts.secondStages })),
+  );
+  await listAndGet();
+  await r.check(opts.secondMoveLabel, () => c.send(moveCurrent(name, v1, v2)));
+  await listAndGet();
+  await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
+}
 
 describe('recorded AWS responses', () => {
   before(async () => {
@@ -423,36 +474,21 @@ describe('recorded AWS responses', () => {
     scenario('test_put_secret_value_with_version_stages', { names: [name] }, async (r) => {
       const c = r.client;
       await r.check('create_secret_rs_0', () => c.send(new CreateSecretCommand({ Name: name, SecretString: 'secret_string_v0' })));
-      await r.check('get_secret_value_res_0', () => c.send(new GetSecretValueCommand({ SecretId: name })));
+      await r.check('get_secret_value_res_0', () => c.send(getValue(name)));
       const stages = ['SAMPLESTAGE1', 'SAMPLESTAGE0'];
-      await r.check('put_secret_value_res_1', () =>
-        c.send(
-          new PutSecretValueCommand({
-            SecretId: name, SecretString: 'secret_string_v1', VersionStages: stages, ClientRequestToken: randomUUID(),
-          }),
-        ),
-      );
-      await r.check('get_secret_value_res_1', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('put_secret_value_res_2', () =>
-        c.send(
-          new PutSecretValueCommand({
-            SecretId: name, SecretString: 'secret_string_v2', VersionStages: stages, ClientRequestToken: randomUUID(),
-          }),
-        ),
-      );
-      await r.check('get_secret_value_res_2', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('put_secret_value_res_3', () =>
-        c.send(
-          new PutSecretValueCommand({
-            SecretId: name, SecretString: 'secret_string_v3', VersionStages: ['AWSPENDING'], ClientRequestToken: randomUUID(),
-          }),
-        ),
-      );
-      await r.check('get_secret_value_res_3', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('put_secret_value_res_4', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'secret_string_v4', ClientRequestToken: randomUUID() })),
-      );
-      await r.check('get_secret_value_res_4', () => c.send(new GetSecretValueCommand({ SecretId: name })));
+      // Versions 1 to 4 (the last without VersionStages), each read back.
+      const versionStages: Array<string[] | undefined> = [stages, stages, ['AWSPENDING'], undefined];
+      for (const [i, VersionStages] of versionStages.entries()) {
+        const v = i + 1;
+        await r.check(`put_secret_value_res_${v}`, () =>
+          c.send(
+            new PutSecretValueCommand({
+              SecretId: name, SecretString: `secret_string_v${v}`, VersionStages, ClientRequestToken: randomUUID(),
+            }),
+          ),
+        );
+        await r.check(`get_secret_value_res_${v}`, () => c.send(getValue(name)));
+      }
       await r.check('delete_secret_res_1', () => c.send(forceDelete(name)));
     });
   }
@@ -461,20 +497,21 @@ describe('recorded AWS responses', () => {
     const name = uniqueName();
     scenario('test_update_secret_description', { names: [name] }, async (r) => {
       const c = r.client;
+      const describe = () => c.send(new DescribeSecretCommand({ SecretId: name }));
       await r.check('create_secret_rs_0', () => c.send(new CreateSecretCommand({ Name: name, SecretString: 'MySecretString' })));
-      await r.check('describe_secret_res_0', () => c.send(new DescribeSecretCommand({ SecretId: name })));
+      await r.check('describe_secret_res_0', describe);
       await r.check('update_secret_res_0', () => c.send(new UpdateSecretCommand({ SecretId: name, Description: 'MyDescription' })));
-      await r.check('describe_secret_res_1', () => c.send(new DescribeSecretCommand({ SecretId: name })));
+      await r.check('describe_secret_res_1', describe);
       await r.check('update_secret_res_1', () =>
         c.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'MyNewSecretString', Description: 'MyNewDescription' })),
       );
-      await r.check('describe_secret_res_2', () => c.send(new DescribeSecretCommand({ SecretId: name })));
+      await r.check('describe_secret_res_2', describe);
       await r.check('update_secret_res_2', () =>
         c.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'MyNewSecretString'.repeat(2) })),
       );
-      await r.check('describe_secret_res_3', () => c.send(new DescribeSecretCommand({ SecretId: name })));
+      await r.check('describe_secret_res_3', describe);
       await r.check('update_secret_res_3', () => c.send(new UpdateSecretCommand({ SecretId: name })));
-      await r.check('describe_secret_res_4', () => c.send(new DescribeSecretCommand({ SecretId: name })));
+      await r.check('describe_secret_res_4', describe);
       await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
     });
   }
@@ -483,19 +520,8 @@ describe('recorded AWS responses', () => {
     const name = uniqueName();
     scenario('test_update_secret_version_stages_return_type', { names: [name] }, async (r) => {
       const c = r.client;
-      const created = await r.ok('create_secret_rs_0', () =>
-        c.send(new CreateSecretCommand({ Name: name, SecretString: 'Something1' })),
-      );
-      const put = await r.ok('put_secret_value_res_0', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'Something2', VersionStages: ['AWSPENDING'] })),
-      );
-      await r.check('update_secret_version_stage_res_0', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: created.VersionId, MoveToVersionId: put.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
+      const { created, pending } = await createWithPending(r, name);
+      await r.check('update_secret_version_stage_res_0', () => c.send(moveCurrent(name, created, pending)));
       await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
     });
   }
@@ -505,11 +531,11 @@ describe('recorded AWS responses', () => {
     scenario('test_update_secret_version_stages_current_previous', { names: [name] }, async (r) => {
       const c = r.client;
       await r.check('create_secret_rs_0', () => c.send(new CreateSecretCommand({ Name: name, SecretString: 'secret_string_v0' })));
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_0', () => c.send(listVersions(name)));
       await r.check('update_secret_res_0', () =>
         c.send(new UpdateSecretCommand({ SecretId: name, SecretString: 'secret_string_v1' })),
       );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_1', () => c.send(listVersions(name)));
       await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
     });
   }
@@ -518,101 +544,36 @@ describe('recorded AWS responses', () => {
     const name = uniqueName();
     scenario('test_update_secret_version_stages_current_pending', { names: [name] }, async (r) => {
       const c = r.client;
-      const created = await r.ok('create_secret_rs_0', () =>
-        c.send(new CreateSecretCommand({ Name: name, SecretString: 'Something1' })),
-      );
-      const put = await r.ok('put_secret_value_res_0', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'Something2', VersionStages: ['AWSPENDING'] })),
-      );
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_0', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: created.VersionId, MoveToVersionId: put.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      const { created, pending } = await createWithPending(r, name);
+      await r.check('list_secret_version_ids_res_0', () => c.send(listVersions(name)));
+      await r.check('update_secret_version_stage_res_0', () => c.send(moveCurrent(name, created, pending)));
+      await r.check('list_secret_version_ids_res_1', () => c.send(listVersions(name)));
       await r.check('put_secret_value_res_1', () => c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'SS3' })));
-      await r.check('list_secret_version_ids_res_2', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_2', () => c.send(listVersions(name)));
       await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
     });
   }
 
-  {
+  // The two pending cycles that start from CreateSecret 'S1' and a labelled PutSecretValue 'S2'.
+  const pendingCycles: Array<[id: string, firstStages: string[], secondStages: string[], secondMoveLabel: string]> = [
+    // (LocalStack recorded the second UpdateSecretVersionStage under the label put_secret_value_res_2.)
+    ['test_update_secret_version_stages_current_pending_cycle', ['AWSPENDING'], ['AWSPENDING'], 'put_secret_value_res_2'],
+    [
+      'test_update_secret_version_stages_current_pending_cycle_custom_stages_1',
+      ['AWSSOMETHING', 'AWSPENDING', 'PUT1'],
+      ['AWSPENDING', 'PUT2'],
+      'update_secret_version_stage_res_1',
+    ],
+  ];
+  for (const [id, firstStages, secondStages, secondMoveLabel] of pendingCycles) {
     const name = uniqueName();
-    scenario('test_update_secret_version_stages_current_pending_cycle', { names: [name] }, async (r) => {
+    scenario(id, { names: [name] }, async (r) => {
       const c = r.client;
       const v0 = await r.ok('create_secret_rs_0', () => c.send(new CreateSecretCommand({ Name: name, SecretString: 'S1' })));
       const v1 = await r.ok('put_secret_value_res_0', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S2', VersionStages: ['AWSPENDING'] })),
+        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S2', VersionStages: firstStages })),
       );
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_0', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_0', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v0.VersionId, MoveToVersionId: v1.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_1', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      const v2 = await r.ok('put_secret_value_res_1', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S3', VersionStages: ['AWSPENDING'] })),
-      );
-      await r.check('list_secret_version_ids_res_2', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_2', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      // (LocalStack recorded this UpdateSecretVersionStage under the label put_secret_value_res_2.)
-      await r.check('put_secret_value_res_2', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v1.VersionId, MoveToVersionId: v2.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_3', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_3', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
-    });
-  }
-
-  {
-    const name = uniqueName();
-    scenario('test_update_secret_version_stages_current_pending_cycle_custom_stages_1', { names: [name] }, async (r) => {
-      const c = r.client;
-      const v0 = await r.ok('create_secret_rs_0', () => c.send(new CreateSecretCommand({ Name: name, SecretString: 'S1' })));
-      const v1 = await r.ok('put_secret_value_res_0', () =>
-        c.send(
-          new PutSecretValueCommand({ SecretId: name, SecretString: 'S2', VersionStages: ['AWSSOMETHING', 'AWSPENDING', 'PUT1'] }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_0', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_0', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v0.VersionId, MoveToVersionId: v1.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_1', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      const v2 = await r.ok('put_secret_value_res_1', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S3', VersionStages: ['AWSPENDING', 'PUT2'] })),
-      );
-      await r.check('list_secret_version_ids_res_2', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_2', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_1', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v1.VersionId, MoveToVersionId: v2.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_3', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_3', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
+      await pendingCycle(r, name, v0, v1, { firstList: 0, secondStages, secondMoveLabel });
     });
   }
 
@@ -624,36 +585,13 @@ describe('recorded AWS responses', () => {
       const v0 = await r.ok('put_secret_value_res_0', () =>
         c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S1', VersionStages: ['AWSCURRENT', 'PUT0'] })),
       );
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_0', () => c.send(listVersions(name)));
       const v1 = await r.ok('put_secret_value_res_1', () =>
         c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S2', VersionStages: ['AWSPENDING', 'PUT1'] })),
       );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_0', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_0', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v0.VersionId, MoveToVersionId: v1.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_2', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_1', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      const v2 = await r.ok('put_secret_value_res_2', () =>
-        c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S3', VersionStages: ['AWSPENDING', 'PUT2'] })),
-      );
-      await r.check('list_secret_version_ids_res_3', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_2', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('update_secret_version_stage_res_1', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v1.VersionId, MoveToVersionId: v2.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
-      await r.check('list_secret_version_ids_res_4', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
-      await r.check('get_secret_value_res_3', () => c.send(new GetSecretValueCommand({ SecretId: name })));
-      await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
+      await pendingCycle(r, name, v0, v1, {
+        firstList: 1, secondStages: ['AWSPENDING', 'PUT2'], secondMoveLabel: 'update_secret_version_stage_res_1',
+      });
     });
   }
 
@@ -665,18 +603,12 @@ describe('recorded AWS responses', () => {
       const v2 = await r.ok('put_secret_value_res_0', () =>
         c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S1', VersionStages: ['PENDING'] })),
       );
-      await r.check('list_secret_version_ids_rs', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_rs', () => c.send(listVersions(name)));
       const getV1 = () => c.send(new GetSecretValueCommand({ SecretId: name, VersionId: v1.VersionId }));
       const getV2 = () => c.send(new GetSecretValueCommand({ SecretId: name, VersionId: v2.VersionId }));
       await r.check('get_secret_value_v1_rs', getV1);
       await r.check('get_secret_value_v2_rs', getV2);
-      await r.check('update_secret_version_stage_res_1', () =>
-        c.send(
-          new UpdateSecretVersionStageCommand({
-            SecretId: name, RemoveFromVersionId: v1.VersionId, MoveToVersionId: v2.VersionId, VersionStage: 'AWSCURRENT',
-          }),
-        ),
-      );
+      await r.check('update_secret_version_stage_res_1', () => c.send(moveCurrent(name, v1, v2)));
       await r.check('get_secret_value_v1_rs_1', getV1);
       await r.check('get_secret_value_v2_rs_1', getV2);
       await r.check('update_secret_version_stage_res_2', () =>
@@ -699,11 +631,11 @@ describe('recorded AWS responses', () => {
       await r.check('put_secret_value_res_0', () =>
         c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S1', VersionStages: ['one', 'two', 'three'] })),
       );
-      await r.check('list_secret_version_ids_res_0', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_0', () => c.send(listVersions(name)));
       await r.check('put_secret_value_res_1', () =>
         c.send(new PutSecretValueCommand({ SecretId: name, SecretString: 'S2', VersionStages: [...second] })),
       );
-      await r.check('list_secret_version_ids_res_1', () => c.send(new ListSecretVersionIdsCommand({ SecretId: name })));
+      await r.check('list_secret_version_ids_res_1', () => c.send(listVersions(name)));
       await r.check('delete_secret_res_0', () => c.send(forceDelete(name)));
     });
   }

@@ -9,9 +9,9 @@ import {
   PutSecretValueCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import {
-  ROOT, cleanupProcesses, heldRequest, launchServer, parseCredentialsFile, runCli, spawnServer, tempDir,
-  type ServerProcess,
+  ROOT, cleanupProcesses, launchServer, parseCredentialsFile, runCli, spawnServer, tempDir, type ServerProcess,
 } from './helpers/process.js';
+import { heldRequest } from './helpers/raw.js';
 
 /*
  * `lockstep serve` as an operator runs it: flags, LOCKSTEP_* variables, files in the data

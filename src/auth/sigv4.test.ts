@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
+import { sdkSigner } from '../../test/helpers/raw.js';
 import { ServiceError } from '../errors.js';
 import { createSigV4Verifier, SigV4Messages, type IncomingSignedRequest, type SigV4Options } from './sigv4.js';
 
@@ -13,27 +12,6 @@ const REGION = 'us-east-1';
 const HOST = '127.0.0.1:8400';
 const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 const MISMATCH = SigV4Messages.signatureMismatch;
-
-/** node:crypto behind smithy's Checksum interface (HMAC when constructed with a key). */
-class NodeSha256 implements Checksum {
-  private h!: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.reset();
-  }
-  update(data: Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return new Uint8Array(this.h.digest());
-  }
-  reset(): void {
-    const s = this.secret;
-    if (s === undefined) this.h = createHash('sha256');
-    else if (typeof s === 'string') this.h = createHmac('sha256', s);
-    else if (s instanceof ArrayBuffer) this.h = createHmac('sha256', new Uint8Array(s));
-    else this.h = createHmac('sha256', new Uint8Array(s.buffer, s.byteOffset, s.byteLength));
-  }
-}
 
 interface SignInput {
   method?: string;
@@ -52,11 +30,10 @@ interface SignInput {
 
 /** Signs with @smithy/signature-v4 (the JS SDK's signer) and returns the request as the server would see it. */
 async function smithySign(input: SignInput): Promise<IncomingSignedRequest> {
-  const signer = new SignatureV4({
+  const signer = sdkSigner({
     credentials: { accessKeyId: input.akid ?? AKID, secretAccessKey: input.secret ?? SECRET },
     region: input.region ?? REGION,
     service: input.service ?? 'secretsmanager',
-    sha256: NodeSha256,
     applyChecksum: input.applyChecksum ?? false,
   });
   const body = input.body ?? '';

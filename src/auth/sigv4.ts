@@ -136,6 +136,7 @@ function splitTarget(url: string): { path: string; query: string } {
  * which is what a signer computes from a path that was not strictly encoded (the test suite's "/example space/").
  */
 function canonicalUris(path: string): { normalized: string; raw: string } {
+  if (path === '/') return ROOT_URIS;
   const segments: string[] = [];
   for (const seg of path.split('/')) {
     if (seg === '' || seg === '.') continue;
@@ -149,6 +150,8 @@ function canonicalUris(path: string): { normalized: string; raw: string } {
     raw: build((seg) => encodeBytes(Buffer.from(seg, 'utf8'))),
   };
 }
+
+const ROOT_URIS = { normalized: '/', raw: '/' } as const;
 
 /** Canonical query: pairs decoded, re-encoded per RFC 3986, sorted by key then value; `k` becomes `k=`. */
 function canonicalQuery(query: string): string {
@@ -165,8 +168,13 @@ function canonicalQuery(query: string): string {
   return pairs.map(([k, v]) => `${k}=${v}`).join('&');
 }
 
+const NEEDS_FOLDING = /\s\s|[\t\n\r\f\v]/;
+
 function canonicalHeaderValue(value: string | string[]): string {
-  const trimAll = (v: string) => v.trim().replace(/\s+/g, ' ');
+  const trimAll = (v: string) => {
+    const t = v.trim();
+    return NEEDS_FOLDING.test(t) ? t.replace(/\s+/g, ' ') : t;
+  };
   return Array.isArray(value) ? value.map(trimAll).join(',') : trimAll(value);
 }
 
@@ -233,12 +241,31 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
     return key;
   }
 
-  function verify(req: IncomingSignedRequest, service: string): { accessKeyId: string } {
-    const headers = new Map<string, string | string[]>();
-    for (const name of Object.keys(req.headers)) {
-      const value = req.headers[name];
-      if (value !== undefined) headers.set(name.toLowerCase(), value);
+  /** The headers by lower-cased name (node's are lower-cased already: then no copy is made). */
+  function lowerCased(raw: IncomingSignedRequest['headers']): { get(n: string): string | string[] | undefined; has(n: string): boolean } {
+    let lower = true;
+    for (const name in raw) {
+      if (name !== name.toLowerCase()) {
+        lower = false;
+        break;
+      }
     }
+    if (lower) {
+      return {
+        get: (n) => (Object.hasOwn(raw, n) ? raw[n] : undefined),
+        has: (n) => Object.hasOwn(raw, n) && raw[n] !== undefined,
+      };
+    }
+    const m = new Map<string, string | string[]>();
+    for (const name of Object.keys(raw)) {
+      const value = raw[name];
+      if (value !== undefined) m.set(name.toLowerCase(), value);
+    }
+    return m;
+  }
+
+  function verify(req: IncomingSignedRequest, service: string): { accessKeyId: string } {
+    const headers = lowerCased(req.headers);
     const single = (name: string): string | undefined => {
       const v = headers.get(name);
       return Array.isArray(v) ? v[0] : v;
@@ -267,7 +294,7 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
       throw incomplete(`Date must be in ISO-8601 'basic format'. Got '${stamp}'. See http://en.wikipedia.org/wiki/ISO_8601`);
     }
     const nowMs = now();
-    const skew = skewText(maxSkewMs);
+    const skew = requestMs < nowMs - maxSkewMs || requestMs > nowMs + maxSkewMs ? skewText(maxSkewMs) : '';
     if (requestMs < nowMs - maxSkewMs) {
       throw invalid(`Signature expired: ${stamp} is now earlier than ${formatAmzDate(nowMs - maxSkewMs)} (${formatAmzDate(nowMs)} - ${skew}.)`);
     }

@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { Errors } from '../errors.js';
-import type { Keyring } from './keyring.js';
+import type { Kek, Keyring } from './keyring.js';
 
 /** The envelope format version written by this code. */
 export const ENVELOPE_FORMAT = 1;
@@ -25,8 +25,41 @@ const NONCE = 12;
 const TAG = 16;
 const WRAPPED = NONCE + 32 + TAG;
 
+/**
+ * The associated data both layers are bound to. Fields are NUL-separated with the ARN last: purpose,
+ * format and key id are fixed-form and an ARN cannot contain NUL, so distinct contexts never encode
+ * alike.
+ */
 function associatedData(format: number, ctx: SealContext, kekId: string, purpose: string): Buffer {
-  return Buffer.from(JSON.stringify([purpose, format, ctx.secretArn, ctx.versionId, kekId]), 'utf8');
+  return Buffer.from(`lockstep\0${purpose}\0${format}\0${kekId}\0${ctx.versionId}\0${ctx.secretArn}`, 'utf8');
+}
+
+/**
+ * Unwrapped data keys of recently opened versions, keyed by their wrapped form, so a hot read does
+ * one AES-GCM open instead of two. Bounded; evicted keys are zeroed.
+ */
+const dataKeys = new Map<string, Buffer>();
+const DATA_KEY_CACHE = 10_000;
+
+function cachedDataKey(kek: Kek, env: Envelope, ctx: SealContext): Buffer {
+  const id = env.kekId + '\0' + env.wrappedKey.toString('base64') + '\0' + ctx.versionId + '\0' + ctx.secretArn;
+  const hit = dataKeys.get(id);
+  if (hit) return hit;
+  const w = env.wrappedKey;
+  const dataKey = gcmOpen(
+    kek.key,
+    w.subarray(0, NONCE),
+    w.subarray(NONCE, NONCE + 32),
+    w.subarray(NONCE + 32),
+    associatedData(env.format, ctx, env.kekId, 'key'),
+  );
+  if (dataKeys.size >= DATA_KEY_CACHE) {
+    const oldest = dataKeys.keys().next().value as string;
+    dataKeys.get(oldest)?.fill(0);
+    dataKeys.delete(oldest);
+  }
+  dataKeys.set(id, dataKey);
+  return dataKey;
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; ciphertext: Buffer; tag: Buffer } {
@@ -74,19 +107,8 @@ export function open(keyring: Keyring, env: Envelope, ctx: SealContext): Buffer 
   if (env.format !== ENVELOPE_FORMAT || env.wrappedKey.length !== WRAPPED) throw Errors.decryptionFailure();
   const kek = keyring.get(env.kekId);
   if (!kek) throw Errors.decryptionFailure();
-  const w = env.wrappedKey;
-  const dataKey = gcmOpen(
-    kek.key,
-    w.subarray(0, NONCE),
-    w.subarray(NONCE, NONCE + 32),
-    w.subarray(NONCE + 32),
-    associatedData(env.format, ctx, env.kekId, 'key'),
-  );
-  try {
-    return gcmOpen(dataKey, env.nonce, env.ciphertext, env.tag, associatedData(env.format, ctx, env.kekId, 'value'));
-  } finally {
-    dataKey.fill(0);
-  }
+  const dataKey = cachedDataKey(kek, env, ctx);
+  return gcmOpen(dataKey, env.nonce, env.ciphertext, env.tag, associatedData(env.format, ctx, env.kekId, 'value'));
 }
 
 /** Encodes an envelope as bytes for storage: format | kekId length | kekId | wrappedKey | nonce | tag | ciphertext. */

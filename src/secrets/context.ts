@@ -3,10 +3,12 @@ import type { Keyring } from '../crypto/keyring.js';
 import { openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
 import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
 import { arnPrefix, secretRefs } from './names.js';
+import { ReadCache } from './read-cache.js';
 
 /** Everything an operation needs: storage, keys, identity of this server, and a clock. */
 export interface ServiceContext {
   store: Store;
+  readCache: ReadCache;
   keyring: Keyring;
   region: string;
   accountId: string;
@@ -16,9 +18,11 @@ export interface ServiceContext {
 }
 
 /** Builds a service context. */
-export function serviceContext(opts: Omit<ServiceContext, 'arnPrefix' | 'partition'> & { partition?: string }): ServiceContext {
+export function serviceContext(
+  opts: Omit<ServiceContext, 'arnPrefix' | 'partition' | 'readCache'> & { partition?: string },
+): ServiceContext {
   const partition = opts.partition ?? 'aws';
-  return { ...opts, partition, arnPrefix: arnPrefix(partition, opts.region, opts.accountId) };
+  return { ...opts, partition, arnPrefix: arnPrefix(partition, opts.region, opts.accountId), readCache: new ReadCache(opts.store) };
 }
 
 /** The KMS key id AWS reports for versions sealed with the default key. */

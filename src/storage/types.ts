@@ -122,6 +122,12 @@ export interface Tx {
 /** A storage backend: transactions over the repositories. */
 export interface Store {
   readonly backend: string;
+  /**
+   * Changes whenever a transaction of this store commits; a cache entry read at one generation is
+   * valid while the generation stays the same. A backend shared by several nodes, which cannot see
+   * the others' commits, returns NaN (never equal), which turns such caching off.
+   */
+  readonly generation: number;
   /** Runs fn in one atomic transaction; no network call may happen inside. */
   transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** Runs fn against a consistent view, without writing. */

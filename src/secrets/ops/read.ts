@@ -6,6 +6,7 @@ import {
 } from '../context.js';
 import { AWSCURRENT } from '../labels.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
+import { ReadCache } from '../read-cache.js';
 
 type Input = Record<string, any>;
 
@@ -42,12 +43,19 @@ function valueResponse(ctx: ServiceContext, s: SecretRecord, v: VersionRecord): 
 
 /** GetSecretValue: the value of AWSCURRENT, or of a version chosen by id and/or label. */
 export async function getSecretValue(ctx: ServiceContext, input: Input) {
-  const [s, v] = await ctx.store.read(async (tx) => {
-    const s = await requireLiveSecret(ctx, tx, input.SecretId);
-    return [s, await pickVersion(tx, s, input.VersionId, input.VersionStage)] as const;
-  });
-  const out = valueResponse(ctx, s, v);
-  await touch(ctx, s, v);
+  const key = ReadCache.key(input.SecretId, input.VersionId, input.VersionStage);
+  let hit = ctx.readCache.get(key);
+  if (!hit) {
+    hit = await ctx.store.read(async (tx) => {
+      const gen = ctx.store.generation;
+      const secret = await requireLiveSecret(ctx, tx, input.SecretId);
+      const read = { secret, version: await pickVersion(tx, secret, input.VersionId, input.VersionStage) };
+      ctx.readCache.set(key, gen, read);
+      return read;
+    });
+  }
+  const out = valueResponse(ctx, hit.secret, hit.version);
+  await touch(ctx, hit.secret, hit.version);
   return out;
 }
 

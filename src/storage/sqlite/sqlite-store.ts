@@ -45,6 +45,7 @@ function toDb(v: unknown): unknown {
 /** SQLite storage (better-sqlite3, WAL): the embedded default backend. */
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
+  generation = 0;
   private readonly db: Db;
   private readonly mutex = new Mutex();
   private readonly tx: Tx;
@@ -105,6 +106,7 @@ export class SqliteStore implements Store {
       try {
         const out = await fn(this.tx);
         this.db.exec('COMMIT');
+        this.generation++;
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');

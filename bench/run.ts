@@ -1,0 +1,407 @@
+// `npm run bench`: Lockstep's performance figures and the targets they are held to.
+//
+//   npm run bench                      human-readable tables on stdout, progress on stderr
+//   npm run -s bench -- --json         one JSON summary on stdout (-s: npm itself prints nothing there)
+//   npm run bench -- --profile         CPU profile of the server during GetSecretValue at c=64
+//   npm run bench -- --help            all options
+//
+// The servers under test run as child processes (`node dist/cli/main.js serve`, and a bare node:http
+// server for comparison); this process only generates load (autocannon, or wrk with --tool wrk).
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { startBareChild, startLockstepChild, stopAllChildren } from './lib/children.js';
+import { GSV_SECRET, benchSecretString, fetchGsv, runGsv, type GsvResult } from './lib/gsv.js';
+import { runLoad, wrkAvailable, type LoadResult, type Tool } from './lib/load.js';
+import { runList, type ListResult } from './lib/list.js';
+import { runWrites, type WritesResult } from './lib/writes.js';
+import { summariseProfile, type ProfileSummary } from './lib/profile.js';
+import { Signer } from './lib/sign.js';
+import { log, since } from './lib/stats.js';
+
+// The SDK warns on stderr about Node 20 at the first client; the bench's stderr is for its progress.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const HELP = `npm run bench -- [options]
+
+  --json                   print one JSON summary on stdout and nothing else (use npm run -s)
+  --out <file>             also write the JSON summary to a file
+  --tool <t>               autocannon | wrk | auto (wrk if installed, else autocannon)   [autocannon]
+                           autocannon measures steady state on warmed-up connections; wrk opens new
+                           connections for every measured run, so its p99 includes connection ramp-up
+  --workers <n>            autocannon worker threads (0: generator on the main thread)   [0]
+  --threads <n>            wrk threads                                                   [1]
+  --concurrency <list>     GetSecretValue connections                                    [1,16,64]
+  --duration <s>           seconds measured per GetSecretValue run                       [5]
+  --warmup <s>             seconds of warm-up before each run (not measured)             [1]
+  --rounds <n>             runs per server and concurrency, order alternating            [1]
+  --writes <n>             CreateSecret and then PutSecretValue calls through the SDK    [2000]
+  --write-concurrency <n>  SDK calls in flight                                           [16]
+  --secrets <n>            secrets for the ListSecrets walk                              [100000]
+  --seed <m>               auto | http | inproc: how those secrets are created           [auto]
+  --seed-budget <s>        auto: seed in-process when HTTP would take longer             [90]
+  --only <parts>           any of gsv,writes,list                                        [all]
+  --profile                only profile both servers (node --cpu-prof) under GetSecretValue
+                           at the highest concurrency and summarise where the time goes
+  --top <n>                rows per profile table                                        [20]
+  --keep                   keep the temporary data and profile directory
+`;
+
+const { values: a } = parseArgs({
+  options: {
+    json: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    tool: { type: 'string', default: 'autocannon' },
+    workers: { type: 'string', default: '0' },
+    threads: { type: 'string', default: '1' },
+    concurrency: { type: 'string', default: '1,16,64' },
+    duration: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '1' },
+    writes: { type: 'string', default: '2000' },
+    'write-concurrency': { type: 'string', default: '16' },
+    secrets: { type: 'string', default: '100000' },
+    seed: { type: 'string', default: 'auto' },
+    'seed-budget': { type: 'string', default: '90' },
+    only: { type: 'string', default: 'gsv,writes,list' },
+    profile: { type: 'boolean', default: false },
+    top: { type: 'string', default: '20' },
+    keep: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (a.help) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+function int(name: string, v: string | undefined, min: number): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be a whole number >= ${min}`);
+  return n;
+}
+const opts = {
+  tool: a.tool as string,
+  workers: int('workers', a.workers, 0),
+  threads: int('threads', a.threads, 1),
+  concurrencies: (a.concurrency as string).split(',').map((c) => int('concurrency', c, 1)),
+  durationS: int('duration', a.duration, 1),
+  warmupS: int('warmup', a.warmup, 0),
+  rounds: int('rounds', a.rounds, 1),
+  writes: int('writes', a.writes, 1),
+  writeConcurrency: int('write-concurrency', a['write-concurrency'], 1),
+  secrets: int('secrets', a.secrets, 1),
+  seed: a.seed as 'auto' | 'http' | 'inproc',
+  seedBudgetS: int('seed-budget', a['seed-budget'], 0),
+  only: new Set((a.only as string).split(',')),
+  top: int('top', a.top, 1),
+};
+if (!['auto', 'wrk', 'autocannon'].includes(opts.tool)) throw new Error('--tool must be auto, wrk or autocannon');
+if (!['auto', 'http', 'inproc'].includes(opts.seed)) throw new Error('--seed must be auto, http or inproc');
+const hasWrk = wrkAvailable();
+if (opts.tool === 'wrk' && !hasWrk) throw new Error('--tool wrk: wrk is not installed');
+const tool: Tool = opts.tool === 'auto' ? (hasWrk ? 'wrk' : 'autocannon') : (opts.tool as Tool);
+const toolVersion = tool === 'wrk'
+  ? (spawnSync('wrk', ['--version'], { encoding: 'utf8' }).stdout.split('\n')[0].split(' [')[0] || 'wrk')
+  : `autocannon ${(JSON.parse(readFileSync(new URL('../node_modules/autocannon/package.json', import.meta.url), 'utf8')) as { version: string }).version}`;
+
+// ------------------------------------------------------------------------------------------------ run
+
+const tmp = mkdtempSync(join(tmpdir(), 'lockstep-bench-'));
+const creds = {
+  accessKeyId: 'LKIABENCH' + randomBytes(8).toString('hex').toUpperCase().slice(0, 11),
+  secretAccessKey: randomBytes(30).toString('base64url'),
+};
+const started = Date.now();
+const t0 = process.hrtime.bigint();
+const loadAtStart = loadavg()[0];
+
+const stopAll = stopAllChildren;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(sig, () => {
+    void stopAll().finally(() => {
+      if (!a.keep) rmSync(tmp, { recursive: true, force: true });
+      process.exit(130);
+    });
+  });
+}
+
+/** Starts Lockstep and the bare server for GetSecretValue, with the bench secret created and checked. */
+async function gsvServers(profileDir?: string) {
+  const cpuProf = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
+  const lockstep = await startLockstepChild(join(tmp, 'data-main'), creds, cpuProf('lockstep'));
+  log(`lockstep listening on ${lockstep.url} (pid ${lockstep.pid})`);
+  const sdk = new SecretsManagerClient({ endpoint: lockstep.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+  await sdk.send(new CreateSecretCommand({ Name: GSV_SECRET, SecretString: benchSecretString() }));
+  sdk.destroy();
+  const signer = new Signer(lockstep.url, creds);
+  // The bare server answers exactly the bytes Lockstep answers.
+  const sample = await fetchGsv(lockstep, signer);
+  const bare = await startBareChild(sample, cpuProf('bare'));
+  if ((await fetchGsv(bare, signer)) !== sample) throw new Error('the bare server does not answer what Lockstep answers');
+  log(`bare node:http server on ${bare.url} (pid ${bare.pid}), answering the same ${Buffer.byteLength(sample)} bytes`);
+  return { lockstep, bare, signer, responseBytes: Buffer.byteLength(sample) };
+}
+
+let gsv: GsvResult | undefined;
+let writes: WritesResult | undefined;
+let list: ListResult | undefined;
+let profiles:
+  | { connections: number; lockstep: ProfileSummary; bare: ProfileSummary; lockstepRun: LoadResult; bareRun: LoadResult; lockstepCpuUs: number; bareCpuUs: number }
+  | undefined;
+
+try {
+  log(`load generator: ${toolVersion}${tool === 'wrk' ? ` (${opts.threads} thread${opts.threads > 1 ? 's' : ''})` : opts.workers ? ` (${opts.workers} workers)` : ' (main thread)'}`);
+  if (a.profile) {
+    const dir = join(tmp, 'profiles');
+    const c = Math.max(...opts.concurrencies);
+    const s = await gsvServers(dir);
+    const req = await s.signer.sign('GetSecretValue', { SecretId: GSV_SECRET });
+    const spec = { req, connections: c, durationS: opts.durationS, warmupS: opts.warmupS, workers: opts.workers, threads: opts.threads, tmpDir: tmp };
+    const us = () => Number(process.hrtime.bigint() / 1000n); // CLOCK_MONOTONIC, as in V8's profiles
+    const l0 = us();
+    const rl = await runLoad(tool, { ...spec, server: s.lockstep });
+    const l1 = us();
+    const rb = await runLoad(tool, { ...spec, server: s.bare });
+    const b1 = us();
+    log(`profiled c=${c}: lockstep ${rl.rps.toFixed(0)} req/s, bare ${rb.rps.toFixed(0)} req/s`);
+    await stopAll();
+    const find = (name: string) => {
+      const d = join(dir, name);
+      const f = readdirSync(d).find((x) => x.endsWith('.cpuprofile'));
+      if (!f) throw new Error(`no .cpuprofile written in ${d}`);
+      return join(d, f);
+    };
+    const cpuUs = (r: LoadResult) => ((r.serverCpuPct / 100) * r.durationS * 1e6) / r.requests;
+    profiles = {
+      connections: c,
+      lockstep: summariseProfile(find('lockstep'), { top: opts.top, requests: rl.requests + rl.warmupRequests, window: [l0, l1] }),
+      bare: summariseProfile(find('bare'), { top: opts.top, requests: rb.requests + rb.warmupRequests, window: [l1, b1] }),
+      lockstepRun: rl,
+      bareRun: rb,
+      lockstepCpuUs: cpuUs(rl),
+      bareCpuUs: cpuUs(rb),
+    };
+  } else {
+    if (opts.only.has('gsv') || opts.only.has('writes')) {
+      const s = await gsvServers();
+      if (opts.only.has('gsv')) {
+        gsv = await runGsv({
+          ...s, tool, concurrencies: opts.concurrencies, durationS: opts.durationS, warmupS: opts.warmupS,
+          rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp,
+        });
+      }
+      await s.bare.stop();
+      if (opts.only.has('writes')) writes = await runWrites(s.lockstep, creds, opts.writes, opts.writeConcurrency);
+      await stopAll();
+    }
+    if (opts.only.has('list')) {
+      list = await runList({
+        dataDir: join(tmp, 'data-list'), creds, secrets: opts.secrets, seedMode: opts.seed,
+        seedBudgetS: opts.seedBudgetS, seedConcurrency: 32, repeats: 5,
+      });
+    }
+  }
+} finally {
+  await stopAll();
+  if (a.keep) log(`kept ${tmp}`);
+  else rmSync(tmp, { recursive: true, force: true });
+}
+
+// ------------------------------------------------------------------------------------------- targets
+
+interface Target {
+  name: string;
+  target: string;
+  actual: string;
+  /** The measured figure and the bound it is held to (value must be >= or < threshold, per `compare`). */
+  value: number;
+  threshold: number;
+  compare: '>=' | '<';
+  unit: string;
+  met: boolean;
+}
+const targets: Target[] = [];
+const problems: string[] = [];
+const warnings: string[] = [];
+if (gsv) {
+  for (const r of gsv.rows) {
+    const g = Math.max(r.bare.generatorCpuPct, r.lockstep.generatorCpuPct);
+    if (g >= 95) warnings.push(`c=${r.connections}: the load generator used ${g.toFixed(0)}% of a core; it may be the bottleneck`);
+    if (r.bare.serverCpuPct < 85 && r.connections > 1) {
+      warnings.push(`c=${r.connections}: the bare server used only ${r.bare.serverCpuPct.toFixed(0)}% of a core; the generator or the machine held it back`);
+    }
+  }
+  for (const r of gsv.rows) {
+    for (const [name, f] of [['lockstep', r.lockstep], ['bare', r.bare]] as const) {
+      if (f.non2xx || f.errors) problems.push(`GetSecretValue c=${r.connections} ${name}: ${f.non2xx} non-2xx responses, ${f.errors} errors`);
+    }
+  }
+  const row = gsv.rows.find((r) => r.connections === 64);
+  if (row) {
+    targets.push({
+      name: 'GetSecretValue c=64 throughput', target: '>= 50% of bare node:http',
+      actual: `${(row.ratio * 100).toFixed(1)}% (${row.lockstep.rps.toFixed(0)} vs ${row.bare.rps.toFixed(0)} req/s)`,
+      value: row.ratio, threshold: 0.5, compare: '>=', unit: 'lockstep/bare', met: row.ratio >= 0.5,
+    });
+    targets.push({
+      name: 'GetSecretValue c=64 p99', target: '< 10 ms', actual: `${row.lockstep.p99Ms.toFixed(2)} ms`,
+      value: row.lockstep.p99Ms, threshold: 10, compare: '<', unit: 'ms', met: row.lockstep.p99Ms < 10,
+    });
+  }
+}
+if (writes) for (const p of writes.phases) if (p.errors) problems.push(`${p.operation}: ${p.errors} failed (${p.firstError})`);
+if (list) {
+  for (const [which, page] of [['first', list.firstPage], ['last', list.lastPage]] as const) {
+    targets.push({
+      name: `ListSecrets ${which} page (${list.secrets} secrets)`, target: '< 20 ms',
+      actual: `${page.p50Ms.toFixed(2)} ms (p50 of ${page.samplesMs.length})`,
+      value: page.p50Ms, threshold: 20, compare: '<', unit: 'ms', met: page.p50Ms < 20,
+    });
+  }
+}
+
+const summary = {
+  lockstepBench: 1,
+  startedAt: new Date(started).toISOString(),
+  seconds: since(t0),
+  environment: { node: process.version, cpus: cpus().length, loadAverageAtStart: loadAtStart, loadAverageAtEnd: loadavg()[0] },
+  loadGenerator: { tool, version: toolVersion, workers: tool === 'autocannon' ? opts.workers : undefined, threads: tool === 'wrk' ? opts.threads : undefined },
+  valid: problems.length === 0,
+  problems,
+  warnings,
+  targets,
+  allTargetsMet: targets.length > 0 && targets.every((t) => t.met),
+  getSecretValue: gsv,
+  writes,
+  listSecrets: list,
+  profile: profiles,
+};
+if (a.out) writeFileSync(a.out as string, JSON.stringify(summary, null, 2) + '\n');
+
+if (a.json) {
+  process.stdout.write(JSON.stringify(summary) + '\n');
+} else {
+  process.stdout.write(report());
+}
+
+// ------------------------------------------------------------------------------------------- report
+
+function report(): string {
+  const out: string[] = [];
+  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '-');
+  // Columns whose cells are all numbers are right-aligned, the others left-aligned.
+  const table = (head: string[], rows: string[][]) => {
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const numeric = head.map((_, i) => rows.length > 0 && rows.every((r) => /^[-+]?[\d.,]+(%|x| ms)?$|^-$/.test(r[i])));
+    const line = (cells: string[]) => cells.map((c, i) => (numeric[i] ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+    out.push(line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line));
+  };
+  out.push(
+    `Lockstep bench: node ${process.version}, ${cpus().length} CPUs, load average ${loadAtStart.toFixed(2)} at start, ` +
+      `${loadavg()[0].toFixed(2)} at end; ${f(since(t0))} s in all`,
+    `Load generated by ${toolVersion}${tool === 'wrk' ? `, ${opts.threads} thread(s)` : opts.workers ? `, ${opts.workers} worker threads` : ', on the main thread'}; ` +
+      'servers under test run in their own processes.',
+    '',
+  );
+  if (gsv) {
+    out.push(
+      `1. GetSecretValue, real SigV4 signature (pre-signed, replayed), ${gsv.responseBytes}-byte response; ` +
+        `${gsv.durationS} s measured after ${gsv.warmupS} s warm-up${opts.rounds > 1 ? `, ${opts.rounds} rounds` : ''}.`,
+      '   "bare" is a node:http server in its own process answering the same bytes to every request.',
+      '',
+    );
+    table(
+      ['conc', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'non-2xx', 'errors', 'srv CPU', 'CPU us/req', 'gen CPU'],
+      gsv.rows.flatMap((r) =>
+        ([['lockstep', r.lockstep], ['bare', r.bare]] as const).map(([name, x]) => [
+          String(r.connections), name, f(x.rps), f(x.p50Ms, 2), f(x.p90Ms, 2), f(x.p99Ms, 2), f(x.maxMs, 1), String(x.requests),
+          String(x.non2xx), String(x.errors), `${f(x.serverCpuPct)}%`, f(x.cpuUsPerRequest), `${f(x.generatorCpuPct)}%`,
+        ]),
+      ),
+    );
+    out.push('');
+    table(['conc', 'lockstep/bare req/s', 'lockstep/bare CPU per request'], gsv.rows.map((r) => [
+      String(r.connections), `${f(r.ratio * 100, 1)}%`, `${f(r.lockstep.cpuUsPerRequest / r.bare.cpuUsPerRequest, 1)}x`,
+    ]));
+    out.push(
+      '   srv CPU / gen CPU: CPU used by the server / the load generator during the run, in % of one core',
+      '   (a server near 100% is the bottleneck). CPU us/req: server CPU time per request.',
+      '   At c=1 each server waits for the generator\'s round trip, so compare p50 there rather than req/s.',
+      '',
+    );
+  }
+  if (writes) {
+    out.push(`2. Writes through the AWS SDK for JavaScript v3, ${writes.concurrency} calls in flight.`, '');
+    table(['operation', 'ops', 'seconds', 'ops/s', 'p50 ms', 'p99 ms', 'errors', 'srv CPU', 'SDK CPU'], writes.phases.map((p) => [
+      p.operation, String(p.ops), f(p.seconds, 1), f(p.opsPerS), f(p.p50Ms, 1), f(p.p99Ms, 1), String(p.errors), `${f(p.serverCpuPct)}%`, `${f(p.clientCpuPct)}%`,
+    ]));
+    out.push(`   both together: ${f(writes.combinedOpsPerS)} ops/s`, '');
+  }
+  if (list) {
+    const s = list.seed;
+    out.push(
+      `3. ListSecrets over ${list.secrets} secrets, MaxResults ${list.pageSize}.`,
+      `   seeding (${s.method}): ` +
+        [
+          s.viaHttp > 0 ? `${s.viaHttp} over HTTP (CreateSecret, 32 in flight) in ${f(s.httpSeconds, 1)} s = ${f(s.httpRatePerS)}/s` +
+            (s.viaHttp < s.secrets ? ` (all over HTTP would take ~${f(s.httpProjectedSeconds)} s)` : '') : '',
+          s.viaHttp < s.secrets ? `${s.secrets - s.viaHttp} in-process (server code, no HTTP) in ${f(s.inprocSeconds, 1)} s` : '',
+        ].filter(Boolean).join('; ') + `; ${f(s.totalSeconds, 1)} s in all`,
+      `   walk: ${list.pages} pages, ${list.listed} secrets, ${f(list.walkSeconds, 1)} s; page latency p50 ${f(list.walkPageP50Ms, 2)} ms, ` +
+        `p99 ${f(list.walkPageP99Ms, 2)} ms, max ${f(list.walkPageMaxMs, 2)} ms`,
+      `   first page: p50 ${f(list.firstPage.p50Ms, 2)} ms of [${list.firstPage.samplesMs.map((x) => f(x, 2)).join(', ')}]`,
+      `   last page (${list.lastPage.items} items): p50 ${f(list.lastPage.p50Ms, 2)} ms of [${list.lastPage.samplesMs.map((x) => f(x, 2)).join(', ')}]`,
+      `   server RSS: ${f(list.memory.afterStartRssKb / 1024, 1)} MiB after start, ${f(list.memory.afterWalkRssKb / 1024, 1)} MiB after the walk ` +
+        `(peak ${f(list.memory.peakRssKb / 1024, 1)} MiB)`,
+      '',
+    );
+  }
+  if (profiles) {
+    const p = profiles;
+    const L = p.lockstep;
+    const us = (x: number) => f(x, 1);
+    out.push(
+      `CPU profile (node --cpu-prof) of each server under GetSecretValue at c=${p.connections}, ${opts.warmupS} s warm-up + ${opts.durationS} s, ` +
+        'one server loaded at a time; only samples taken under load count.',
+      `  lockstep: ${f(p.lockstepRun.rps)} req/s, server CPU ${f(p.lockstepCpuUs)} us per request (/proc); ` +
+        `profile: ${f(L.busyMs)} ms busy, ${f(L.idlePct, 1)}% idle, ${us(L.busyUsPerReq)} us busy per request`,
+      `  bare:     ${f(p.bareRun.rps)} req/s, server CPU ${f(p.bareCpuUs)} us per request (/proc); ` +
+        `profile: ${f(p.bare.busyMs)} ms busy, ${f(p.bare.idlePct, 1)}% idle, ${us(p.bare.busyUsPerReq)} us busy per request`,
+      '  (profile time is wall time of the main thread; "% busy" leaves idle out. us/req: per request served under load.)',
+      '',
+      'Lockstep, top self time:',
+      '',
+    );
+    table(['self us/req', 'self % busy', 'total us/req', 'function', 'where'],
+      L.topSelf.map((r) => [us(r.selfUsPerReq), f(r.selfPct, 1), us(r.totalUsPerReq), r.name, r.where]));
+    out.push('', 'Lockstep, top inclusive time (the function and everything it calls):', '');
+    table(['total us/req', 'total % busy', 'self us/req', 'function', 'where'],
+      L.topTotal.map((r) => [us(r.totalUsPerReq), f(r.totalPct, 1), us(r.selfUsPerReq), r.name, r.where]));
+    out.push('', "Lockstep, time per file (self: the file's own frames; inclusive: with everything they call):", '');
+    table(['self us/req', 'self % busy', 'file'], L.byFile.map((r) => [us(r.selfUsPerReq), f(r.selfPct, 1), r.name]));
+    out.push('');
+    table(['inclusive us/req', 'incl % busy', 'file'],
+      L.byFileInclusive.filter((r) => r.name.startsWith('dist/')).map((r) => [us(r.totalUsPerReq), f(r.totalPct, 1), r.name]));
+    out.push('', 'Bare node:http server, top self time:', '');
+    table(['self us/req', 'self % busy', 'total us/req', 'function', 'where'],
+      p.bare.topSelf.slice(0, 10).map((r) => [us(r.selfUsPerReq), f(r.selfPct, 1), us(r.totalUsPerReq), r.name, r.where]));
+    out.push('');
+  }
+  if (targets.length) {
+    out.push('Targets:', '');
+    table(['target', 'wanted', 'measured', 'met'], targets.map((t) => [t.name, t.target, t.actual, t.met ? 'yes' : 'NO']));
+    out.push('');
+  }
+  for (const w of warnings) out.push(`warning: ${w}`);
+  if (targets.some((t) => !t.met && t.name.startsWith('GetSecretValue'))) {
+    out.push('GetSecretValue misses its target: `npm run bench -- --profile` shows where the server spends its time.');
+  }
+  out.push(problems.length ? `INVALID: ${problems.join('; ')}` : 'All responses were 2xx; no request errors.', '');
+  return out.join('\n');
+}
