@@ -1,3 +1,4 @@
+import * as nodeCrypto from 'node:crypto';
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { ServiceError } from '../errors.js';
 
@@ -74,12 +75,43 @@ const HEX = Array.from({ length: 256 }, (_, b) => '%' + b.toString(16).toUpperCa
 const incomplete = (message: string) => new ServiceError('IncompleteSignatureException', message, 400);
 const invalid = (message: string) => new ServiceError('InvalidSignatureException', message, 400);
 
+// One-shot hashing (node >= 20.12) allocates no Hash object: on the hot path that matters more than
+// the hashing itself. Older nodes fall back to createHash.
+const oneShot = (nodeCrypto as { hash?: (alg: string, data: string | Buffer, enc: string) => string | Buffer }).hash;
+
 function sha256Hex(data: string | Buffer): string {
-  return createHash('sha256').update(data).digest('hex');
+  return oneShot ? (oneShot('sha256', data, 'hex') as string) : createHash('sha256').update(data).digest('hex');
+}
+
+function sha256(data: Buffer): Buffer {
+  return oneShot ? (oneShot('sha256', data, 'buffer') as Buffer) : createHash('sha256').update(data).digest();
 }
 
 function hmac(key: string | Buffer, data: string): Buffer {
   return createHmac('sha256', key).update(data, 'utf8').digest();
+}
+
+/** A signing key ready for HMAC-SHA256 by two one-shot hashes (RFC 2104): the key xor ipad and xor opad. */
+interface HmacKey {
+  inner: Buffer;
+  outer: Buffer;
+}
+
+function hmacKey(key: Buffer): HmacKey {
+  const block = Buffer.alloc(64);
+  key.copy(block); // SigV4 signing keys are 32 bytes, shorter than the block
+  const inner = Buffer.alloc(64);
+  const outer = Buffer.alloc(64);
+  for (let i = 0; i < 64; i++) {
+    inner[i] = block[i] ^ 0x36;
+    outer[i] = block[i] ^ 0x5c;
+  }
+  return { inner, outer };
+}
+
+function hmacWith(k: HmacKey, data: string): Buffer {
+  const innerHash = sha256(Buffer.concat([k.inner, Buffer.from(data, 'utf8')]));
+  return sha256(Buffer.concat([k.outer, innerHash]));
 }
 
 /** RFC 3986 percent-encoding of bytes: unreserved characters kept, everything else %XX (upper case). */
@@ -185,11 +217,17 @@ function formatAmzDate(ms: number): string {
 
 /** Milliseconds of a yyyyMMddTHHmmssZ stamp, or NaN when it is not one (including impossible dates). */
 function parseAmzDate(stamp: string): number {
+  if (stamp === lastStamp.text) return lastStamp.ms;
   const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(stamp);
   if (!m) return NaN;
   const ms = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]);
-  return formatAmzDate(ms) === stamp ? ms : NaN;
+  if (formatAmzDate(ms) !== stamp) return NaN;
+  lastStamp = { text: stamp, ms };
+  return ms;
 }
+
+/** Requests signed within the same second share their stamp: the last one parsed is remembered. */
+let lastStamp = { text: '', ms: NaN };
 
 function skewText(ms: number): string {
   return ms % 60000 === 0 ? `${ms / 60000} min` : `${ms / 1000} sec`;
@@ -225,9 +263,9 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
   const now = opts.now ?? Date.now;
   const maxSkewMs = opts.maxSkewMs ?? DEFAULT_SKEW_MS;
   const services = new Set(opts.services);
-  const keyCache = new Map<string, Buffer>();
+  const keyCache = new Map<string, HmacKey>();
 
-  function signingKey(accessKeyId: string, secret: string, date: string, region: string, service: string): Buffer {
+  function signingKey(accessKeyId: string, secret: string, date: string, region: string, service: string): HmacKey {
     const cacheKey = `${accessKeyId}\n${secret}\n${date}\n${region}\n${service}`;
     const cached = keyCache.get(cacheKey);
     if (cached) {
@@ -235,7 +273,7 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
       keyCache.set(cacheKey, cached);
       return cached;
     }
-    const key = hmac(hmac(hmac(hmac('AWS4' + secret, date), region), service), TERMINATOR);
+    const key = hmacKey(hmac(hmac(hmac(hmac('AWS4' + secret, date), region), service), TERMINATOR));
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value as string);
     keyCache.set(cacheKey, key);
     return key;
@@ -350,7 +388,7 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
     ].join('\n');
     const credentialScope = `${scopeDate}/${scopeRegion}/${scopeService}/${TERMINATOR}`;
     const expectedFor = (uri: string) =>
-      hmac(key, `${ALGORITHM}\n${stamp}\n${credentialScope}\n${sha256Hex(`${req.method}\n${uri}\n${rest}`)}`);
+      hmacWith(key, `${ALGORITHM}\n${stamp}\n${credentialScope}\n${sha256Hex(`${req.method}\n${uri}\n${rest}`)}`);
 
     const wellFormed = /^[0-9a-fA-F]{64}$/.test(signature);
     const given = wellFormed ? Buffer.from(signature, 'hex') : Buffer.alloc(32);

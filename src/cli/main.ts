@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { setFlagsFromString } from 'node:v8';
 import { Command } from 'commander';
+
+// A larger young generation: the server allocates many short-lived objects per request, and fewer
+// scavenges mean less time in the garbage collector under load.
+setFlagsFromString('--max-semi-space-size=32');
 import { serveCommand } from './serve.js';
 
 const program = new Command('lockstep')

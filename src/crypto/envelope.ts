@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Errors } from '../errors.js';
 import type { Kek, Keyring } from './keyring.js';
 
@@ -36,12 +36,12 @@ function associatedData(format: number, ctx: SealContext, kekId: string, purpose
 
 /**
  * Unwrapped data keys of recently opened versions, keyed by their wrapped form, so a hot read does
- * one AES-GCM open instead of two. Bounded; evicted keys are zeroed.
+ * one AES-GCM open instead of two. Bounded; the keys live in native memory (KeyObject).
  */
-const dataKeys = new Map<string, Buffer>();
+const dataKeys = new Map<string, KeyObject>();
 const DATA_KEY_CACHE = 10_000;
 
-function cachedDataKey(kek: Kek, env: Envelope, ctx: SealContext): Buffer {
+function cachedDataKey(kek: Kek, env: Envelope, ctx: SealContext): KeyObject {
   const id = env.kekId + '\0' + env.wrappedKey.toString('base64') + '\0' + ctx.versionId + '\0' + ctx.secretArn;
   const hit = dataKeys.get(id);
   if (hit) return hit;
@@ -53,13 +53,12 @@ function cachedDataKey(kek: Kek, env: Envelope, ctx: SealContext): Buffer {
     w.subarray(NONCE + 32),
     associatedData(env.format, ctx, env.kekId, 'key'),
   );
-  if (dataKeys.size >= DATA_KEY_CACHE) {
-    const oldest = dataKeys.keys().next().value as string;
-    dataKeys.get(oldest)?.fill(0);
-    dataKeys.delete(oldest);
-  }
-  dataKeys.set(id, dataKey);
-  return dataKey;
+  // A KeyObject keeps the key in native memory, out of the JS heap, and opens faster than raw bytes.
+  const keyObject = createSecretKey(dataKey);
+  dataKey.fill(0);
+  if (dataKeys.size >= DATA_KEY_CACHE) dataKeys.delete(dataKeys.keys().next().value as string);
+  dataKeys.set(id, keyObject);
+  return keyObject;
 }
 
 function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; ciphertext: Buffer; tag: Buffer } {
@@ -70,7 +69,7 @@ function gcmSeal(key: Buffer, plaintext: Buffer, aad: Buffer): { nonce: Buffer; 
   return { nonce, ciphertext, tag: cipher.getAuthTag() };
 }
 
-function gcmOpen(key: Buffer, nonce: Buffer, ciphertext: Buffer, tag: Buffer, aad: Buffer): Buffer {
+function gcmOpen(key: Buffer | KeyObject, nonce: Buffer, ciphertext: Buffer, tag: Buffer, aad: Buffer): Buffer {
   if (nonce.length !== NONCE || tag.length !== TAG) throw Errors.decryptionFailure();
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG });
