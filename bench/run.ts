@@ -35,6 +35,7 @@ const HELP = `npm run bench -- [options]
                            autocannon measures steady state on warmed-up connections; wrk opens new
                            connections for every measured run, so its p99 includes connection ramp-up
   --workers <n>            autocannon worker threads (0: generator on the main thread)   [0]
+  --server-workers <list>  Lockstep server processes (serve --workers) to measure         [1,2]
   --threads <n>            wrk threads                                                   [1]
   --concurrency <list>     GetSecretValue connections                                    [1,16,64]
   --duration <s>           seconds measured per GetSecretValue run                       [5]
@@ -58,6 +59,7 @@ const { values: a } = parseArgs({
     out: { type: 'string' },
     tool: { type: 'string', default: 'autocannon' },
     workers: { type: 'string', default: '0' },
+    'server-workers': { type: 'string', default: '1,2' },
     threads: { type: 'string', default: '1' },
     concurrency: { type: 'string', default: '1,16,64' },
     duration: { type: 'string', default: '5' },
@@ -88,6 +90,7 @@ function int(name: string, v: string | undefined, min: number): number {
 const opts = {
   tool: a.tool as string,
   workers: int('workers', a.workers, 0),
+  serverWorkers: (a['server-workers'] as string).split(',').map((w) => int('server-workers', w, 1)),
   threads: int('threads', a.threads, 1),
   concurrencies: (a.concurrency as string).split(',').map((c) => int('concurrency', c, 1)),
   durationS: int('duration', a.duration, 1),
@@ -132,9 +135,9 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 /** Starts Lockstep and the bare server for GetSecretValue, with the bench secret created and checked. */
-async function gsvServers(profileDir?: string) {
+async function gsvServers(profileDir?: string, serverWorkers = 1) {
   const cpuProf = (name: string) => (profileDir ? ['--cpu-prof', '--cpu-prof-dir', join(profileDir, name)] : []);
-  const lockstep = await startLockstepChild(join(tmp, 'data-main'), creds, cpuProf('lockstep'));
+  const lockstep = await startLockstepChild(join(tmp, `data-main-${serverWorkers}`), creds, cpuProf('lockstep'), serverWorkers);
   log(`lockstep listening on ${lockstep.url} (pid ${lockstep.pid})`);
   const sdk = new SecretsManagerClient({ endpoint: lockstep.url, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
   await sdk.send(new CreateSecretCommand({ Name: GSV_SECRET, SecretString: benchSecretString() }));
@@ -189,16 +192,23 @@ try {
     };
   } else {
     if (opts.only.has('gsv') || opts.only.has('writes')) {
-      const s = await gsvServers();
-      if (opts.only.has('gsv')) {
-        gsv = await runGsv({
-          ...s, tool, concurrencies: opts.concurrencies, durationS: opts.durationS, warmupS: opts.warmupS,
-          rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp,
+      const s = await gsvServers(undefined, opts.serverWorkers[0]);
+      const runFor = (x: typeof s, serverWorkers: number) =>
+        runGsv({
+          ...x, tool, concurrencies: opts.concurrencies, durationS: opts.durationS, warmupS: opts.warmupS,
+          rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp, serverWorkers,
         });
-      }
+      if (opts.only.has('gsv')) gsv = await runFor(s, opts.serverWorkers[0]);
       await s.bare.stop();
       if (opts.only.has('writes')) writes = await runWrites(s.lockstep, creds, opts.writes, opts.writeConcurrency);
       await stopAll();
+      if (opts.only.has('gsv') && gsv) {
+        for (const w of opts.serverWorkers.slice(1)) {
+          const more = await gsvServers(undefined, w);
+          gsv.rows.push(...(await runFor(more, w)).rows);
+          await stopAll();
+        }
+      }
     }
     if (opts.only.has('list')) {
       list = await runList({
@@ -242,15 +252,15 @@ if (gsv) {
       if (f.non2xx || f.errors) problems.push(`GetSecretValue c=${r.connections} ${name}: ${f.non2xx} non-2xx responses, ${f.errors} errors`);
     }
   }
-  const row = gsv.rows.find((r) => r.connections === 64);
-  if (row) {
+  for (const row of gsv.rows.filter((r) => r.connections === 64)) {
+    const procs = `${row.serverWorkers} process${row.serverWorkers > 1 ? 'es' : ''}`;
     targets.push({
-      name: 'GetSecretValue c=64 throughput', target: '>= 50% of bare node:http',
+      name: `GetSecretValue c=64 throughput, ${procs}`, target: '>= 50% of bare node:http',
       actual: `${(row.ratio * 100).toFixed(1)}% (${row.lockstep.rps.toFixed(0)} vs ${row.bare.rps.toFixed(0)} req/s)`,
       value: row.ratio, threshold: 0.5, compare: '>=', unit: 'lockstep/bare', met: row.ratio >= 0.5,
     });
     targets.push({
-      name: 'GetSecretValue c=64 p99', target: '< 10 ms', actual: `${row.lockstep.p99Ms.toFixed(2)} ms`,
+      name: `GetSecretValue c=64 p99, ${procs}`, target: '< 10 ms', actual: `${row.lockstep.p99Ms.toFixed(2)} ms`,
       value: row.lockstep.p99Ms, threshold: 10, compare: '<', unit: 'ms', met: row.lockstep.p99Ms < 10,
     });
   }
@@ -314,20 +324,21 @@ function report(): string {
       `1. GetSecretValue, real SigV4 signature (pre-signed, replayed), ${gsv.responseBytes}-byte response; ` +
         `${gsv.durationS} s measured after ${gsv.warmupS} s warm-up${opts.rounds > 1 ? `, ${opts.rounds} rounds` : ''}.`,
       '   "bare" is a node:http server in its own process answering the same bytes to every request.',
+      '   "lockstep xN" is `lockstep serve --workers N`: N server processes sharing the port (the bare server is one).',
       '',
     );
     table(
       ['conc', 'server', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'non-2xx', 'errors', 'srv CPU', 'CPU us/req', 'gen CPU'],
       gsv.rows.flatMap((r) =>
-        ([['lockstep', r.lockstep], ['bare', r.bare]] as const).map(([name, x]) => [
+        ([[`lockstep x${r.serverWorkers}`, r.lockstep], ['bare', r.bare]] as const).map(([name, x]) => [
           String(r.connections), name, f(x.rps), f(x.p50Ms, 2), f(x.p90Ms, 2), f(x.p99Ms, 2), f(x.maxMs, 1), String(x.requests),
           String(x.non2xx), String(x.errors), `${f(x.serverCpuPct)}%`, f(x.cpuUsPerRequest), `${f(x.generatorCpuPct)}%`,
         ]),
       ),
     );
     out.push('');
-    table(['conc', 'lockstep/bare req/s', 'lockstep/bare CPU per request'], gsv.rows.map((r) => [
-      String(r.connections), `${f(r.ratio * 100, 1)}%`, `${f(r.lockstep.cpuUsPerRequest / r.bare.cpuUsPerRequest, 1)}x`,
+    table(['conc', 'lockstep processes', 'lockstep/bare req/s', 'lockstep/bare CPU per request'], gsv.rows.map((r) => [
+      String(r.connections), String(r.serverWorkers), `${f(r.ratio * 100, 1)}%`, `${f(r.lockstep.cpuUsPerRequest / r.bare.cpuUsPerRequest, 1)}x`,
     ]));
     out.push(
       '   srv CPU / gen CPU: CPU used by the server / the load generator during the run, in % of one core',

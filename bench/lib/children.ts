@@ -1,7 +1,7 @@
 // Child processes under test: the Lockstep server (dist/cli/main.js serve) and the bare node:http
 // baseline, each on its own event loop and process, so the load generator never shares one with them.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -28,6 +28,22 @@ export function procMemory(pid: number): { rssKb: number; hwmKb: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
   return { rssKb: kb('VmRSS'), hwmKb: kb('VmHWM') };
+}
+
+/** CPU seconds of a process and its live children (the workers of `lockstep serve --workers N`). */
+export function procTreeCpuSeconds(pid: number): number {
+  let total = procCpuSeconds(pid);
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === pid) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) total += procCpuSeconds(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return total;
 }
 
 /** utime + stime of a process in seconds, or NaN when it is gone. */
@@ -104,7 +120,7 @@ export function startChild(name: string, nodeArgs: string[], env: NodeJS.Process
         pid,
         proc,
         memory: () => procMemory(pid),
-        cpuSeconds: () => procCpuSeconds(pid),
+        cpuSeconds: () => procTreeCpuSeconds(pid),
         outputTail: () => tail.join('\n'),
         async stop(graceMs = 15_000) {
           if (proc.exitCode === null && proc.signalCode === null) {
@@ -133,10 +149,11 @@ export function startLockstepChild(
   dataDir: string,
   creds: { accessKeyId: string; secretAccessKey: string },
   extraNodeArgs: string[] = [],
+  serverWorkers = 1,
 ): Promise<ChildServer> {
   return startChild(
     'lockstep',
-    [...extraNodeArgs, 'dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir],
+    [...extraNodeArgs, 'dist/cli/main.js', 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--workers', String(serverWorkers)],
     {
       ...baseEnv(),
       LOCKSTEP_ROOT_ACCESS_KEY_ID: creds.accessKeyId,

@@ -36,6 +36,8 @@ export interface ServerFigures {
 
 export interface GsvRow {
   connections: number;
+  /** Lockstep's server processes (`serve --workers`); the bare server is always one. */
+  serverWorkers: number;
   lockstep: ServerFigures;
   bare: ServerFigures;
   /** lockstep rps / bare rps. */
@@ -98,6 +100,7 @@ export async function runGsv(opts: {
   threads: number;
   tmpDir: string;
   responseBytes: number;
+  serverWorkers: number;
 }): Promise<GsvResult> {
   const rows: GsvRow[] = [];
   let toolName = opts.tool as string;
@@ -116,7 +119,7 @@ export async function runGsv(opts: {
         toolName = r.tool;
         runs[which].push(r);
         log(
-          `GetSecretValue c=${c} ${which.padEnd(8)} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  ` +
+          `GetSecretValue c=${c} ${which === 'lockstep' ? `lockstep x${opts.serverWorkers}` : 'bare       '} ${r.rps.toFixed(0).padStart(6)} req/s  p50 ${r.p50Ms.toFixed(2)} ms  ` +
             `p99 ${r.p99Ms.toFixed(2)} ms  non-2xx ${r.non2xx}  errors ${r.errors}  server CPU ${r.serverCpuPct.toFixed(0)}%  ` +
             `generator CPU ${r.generatorCpuPct.toFixed(0)}%`,
         );
@@ -124,7 +127,7 @@ export async function runGsv(opts: {
     }
     const lockstep = combine(runs.lockstep);
     const bare = combine(runs.bare);
-    rows.push({ connections: c, lockstep, bare, ratio: lockstep.rps / bare.rps });
+    rows.push({ connections: c, serverWorkers: opts.serverWorkers, lockstep, bare, ratio: lockstep.rps / bare.rps });
   }
   return { tool: toolName, durationS: opts.durationS, warmupS: opts.warmupS, responseBytes: opts.responseBytes, rows };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
-import { keyringOf, loadMasterKey } from '../crypto/keyring.js';
+import { keyringOf, loadMasterKey, type Keyring } from '../crypto/keyring.js';
 import { loadCredentials, type Credentials } from '../auth/credentials.js';
 import { createSigV4Verifier } from '../auth/sigv4.js';
 import { openStore } from '../storage/open.js';
@@ -45,23 +45,37 @@ export interface Lockstep {
 
 const TARGET_PREFIX = 'secretsmanager.';
 
-/** Opens the store, loads keys and credentials, and starts listening. */
-export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
+/** A data directory made ready: keys loaded, store open and migrated, credentials in place. */
+export interface Prepared {
+  keyring: Keyring;
+  store: Store;
+  credentials: Credentials;
+}
+
+/**
+ * Prepares the data directory: creates it, the master key and the root credentials on first
+ * start, migrates the store and refuses a master key that is not the directory's own.
+ */
+export async function prepareDataDir(cfg: Pick<LockstepConfig, 'dataDir' | 'storage' | 'env'>): Promise<Prepared> {
   const env = cfg.env ?? process.env;
-  const now = cfg.now ?? Date.now;
-  const maxBody = cfg.maxBodyBytes ?? 1024 * 1024;
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
   const master = loadMasterKey(cfg.dataDir, env);
   const keyring = keyringOf([master.key]);
   const store = openStore(cfg.storage ?? 'sqlite', cfg.dataDir);
-  let credentials: Credentials;
   try {
     await checkMasterKey(store, keyring.active.id, cfg.dataDir);
-    credentials = await loadCredentials(store, keyring, cfg.dataDir, env);
+    return { keyring, store, credentials: await loadCredentials(store, keyring, cfg.dataDir, env) };
   } catch (e) {
     await store.close();
     throw e;
   }
+}
+
+/** Opens the store, loads keys and credentials, and starts listening. */
+export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
+  const now = cfg.now ?? Date.now;
+  const maxBody = cfg.maxBodyBytes ?? 1024 * 1024;
+  const { keyring, store, credentials } = await prepareDataDir(cfg);
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const verifier = createSigV4Verifier({
     region: cfg.region,

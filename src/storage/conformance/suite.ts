@@ -70,6 +70,17 @@ export function storageConformance(backend: string, open: () => Store): void {
     });
   });
 
+  withStore('generation moves on every commit and only then', async (store) => {
+    const g0 = store.generation;
+    await store.read((tx) => tx.secrets.byName('x'));
+    assert.equal(store.generation, g0, 'a read does not move it');
+    await store.transaction((tx) => tx.secrets.insertSecret(newSecret('g')));
+    const g1 = store.generation;
+    assert.notEqual(g1, g0);
+    await assert.rejects(store.transaction(async () => { throw new Error('no'); }));
+    assert.equal(store.generation, g1, 'a rolled-back transaction does not move it');
+  });
+
   withStore('a transaction that throws changes nothing', async (store) => {
     await assert.rejects(
       store.transaction(async (tx) => {

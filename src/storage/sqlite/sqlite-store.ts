@@ -45,7 +45,7 @@ function toDb(v: unknown): unknown {
 /** SQLite storage (better-sqlite3, WAL): the embedded default backend. */
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
-  generation = 0;
+  private commits = 0;
   private readonly db: Db;
   private readonly mutex = new Mutex();
   private readonly tx: Tx;
@@ -106,7 +106,7 @@ export class SqliteStore implements Store {
       try {
         const out = await fn(this.tx);
         this.db.exec('COMMIT');
-        this.generation++;
+        this.commits++;
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -115,8 +115,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  /**
+   * This process's commits plus SQLite's data_version, which moves when another connection (another
+   * worker process) commits: so a cache keyed on it is right across processes too.
+   */
+  get generation(): number {
+    return this.commits + (this.st('PRAGMA data_version').pluck().get() as number);
+  }
+
   async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    return this.mutex.run(() => fn(this.tx));
+    // One read transaction: every statement of fn sees the same snapshot, even while another
+    // process writes.
+    return this.mutex.run(async () => {
+      this.db.exec('BEGIN');
+      try {
+        return await fn(this.tx);
+      } finally {
+        if (this.db.inTransaction) this.db.exec('COMMIT');
+      }
+    });
   }
 
   async close(): Promise<void> {
