@@ -302,6 +302,21 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
     return m;
   }
 
+  const configured = opts.requiredSignedHeaders?.map((h) => h.toLowerCase());
+  const requiredCache = new Map<string, readonly string[]>();
+  /** The headers that must be signed for this shape of request (computed once per shape). */
+  function requiredFor(dateHeader: string, hasTarget: boolean, hasToken: boolean): readonly string[] {
+    const k = `${dateHeader}|${hasTarget}|${hasToken}`;
+    let list = requiredCache.get(k);
+    if (!list) {
+      const base = configured ?? ['host', 'x-amz-date', ...(hasTarget ? ['x-amz-target'] : [])];
+      list = base.map((h) => (h === 'x-amz-date' ? dateHeader : h));
+      if (hasToken) list = [...list, 'x-amz-security-token'];
+      requiredCache.set(k, list);
+    }
+    return list;
+  }
+
   function verify(req: IncomingSignedRequest, service: string): { accessKeyId: string } {
     const headers = lowerCased(req.headers);
     const single = (name: string): string | undefined => {
@@ -340,14 +355,10 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
       throw invalid(`Signature not yet current: ${stamp} is still later than ${formatAmzDate(nowMs + maxSkewMs)} (${formatAmzDate(nowMs)} + ${skew}.)`);
     }
 
-    const signedNames = signedHeadersParam.split(';').map((h) => h.toLowerCase());
-    const signedSet = new Set(signedNames);
-    const required = (opts.requiredSignedHeaders ?? ['host', 'x-amz-date', ...(headers.has('x-amz-target') ? ['x-amz-target'] : [])])
-      .map((h) => h.toLowerCase())
-      .map((h) => (h === 'x-amz-date' ? dateHeader : h));
-    if (headers.has('x-amz-security-token')) required.push('x-amz-security-token');
+    const signedNames = signedHeadersParam.toLowerCase().split(';');
+    const required = requiredFor(dateHeader, headers.has('x-amz-target'), headers.has('x-amz-security-token'));
     for (const name of required) {
-      if (signedSet.has(name)) continue;
+      if (signedNames.includes(name)) continue;
       throw invalid(name === 'host' ? SigV4Messages.hostNotSigned : `'${displayName(name)}' must be a 'SignedHeader' in the AWS Authorization.`);
     }
     for (const name of signedNames) {

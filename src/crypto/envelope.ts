@@ -41,8 +41,12 @@ function associatedData(format: number, ctx: SealContext, kekId: string, purpose
 const dataKeys = new Map<string, KeyObject>();
 const DATA_KEY_CACHE = 10_000;
 
+function dataKeyId(env: Envelope, ctx: SealContext): string {
+  return env.kekId + '\0' + env.wrappedKey.toString('base64') + '\0' + ctx.versionId + '\0' + ctx.secretArn;
+}
+
 function cachedDataKey(kek: Kek, env: Envelope, ctx: SealContext): KeyObject {
-  const id = env.kekId + '\0' + env.wrappedKey.toString('base64') + '\0' + ctx.versionId + '\0' + ctx.secretArn;
+  const id = dataKeyId(env, ctx);
   const hit = dataKeys.get(id);
   if (hit) return hit;
   const w = env.wrappedKey;
@@ -164,5 +168,20 @@ export function sealValue(keyring: Keyring, v: SecretValue, ctx: SealContext): B
 
 /** Decodes stored bytes and opens them into a secret value. */
 export function openValue(keyring: Keyring, stored: Buffer, ctx: SealContext): SecretValue {
-  return decodeValue(open(keyring, decodeEnvelope(stored), ctx));
+  // The same stored bytes (a cached read) are opened again and again: remember, per buffer, the
+  // decoded envelope, its data key and the context they were opened for. Entries go with the buffer.
+  const known = opened.get(stored);
+  if (known && known.secretArn === ctx.secretArn && known.versionId === ctx.versionId && keyring.get(known.env.kekId)) {
+    const e = known.env;
+    return decodeValue(gcmOpen(known.key, e.nonce, e.ciphertext, e.tag, known.aad));
+  }
+  const env = decodeEnvelope(stored);
+  const plain = open(keyring, env, ctx);
+  const key = dataKeys.get(dataKeyId(env, ctx));
+  if (key) {
+    opened.set(stored, { env, key, aad: associatedData(env.format, ctx, env.kekId, 'value'), secretArn: ctx.secretArn, versionId: ctx.versionId });
+  }
+  return decodeValue(plain);
 }
+
+const opened = new WeakMap<Buffer, { env: Envelope; key: KeyObject; aad: Buffer; secretArn: string; versionId: string }>();
