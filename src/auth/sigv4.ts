@@ -239,7 +239,17 @@ function displayName(header: string): string {
 }
 
 /** The Authorization header's algorithm and key=value parameters, split on commas and whitespace as AWS does. */
+/** The shape every SDK sends; anything else takes the general parser below. */
+const USUAL_AUTHORIZATION = /^AWS4-HMAC-SHA256 Credential=([^\s,=]+), ?SignedHeaders=([^\s,=]+), ?Signature=([^\s,=]+)$/;
+
 function parseAuthorization(header: string): { algorithm: string; params: Map<string, string> } {
+  const usual = USUAL_AUTHORIZATION.exec(header);
+  if (usual) {
+    return {
+      algorithm: ALGORITHM,
+      params: new Map([['Credential', usual[1]], ['SignedHeaders', usual[2]], ['Signature', usual[3]]]),
+    };
+  }
   const trimmed = header.trim();
   const space = trimmed.search(/\s/);
   const algorithm = space < 0 ? trimmed : trimmed.slice(0, space);
@@ -263,21 +273,19 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
   const now = opts.now ?? Date.now;
   const maxSkewMs = opts.maxSkewMs ?? DEFAULT_SKEW_MS;
   const services = new Set(opts.services);
-  const keyCache = new Map<string, HmacKey>();
+  const keyCache = new Map<string, { secret: string; key: HmacKey }>();
 
   function signingKey(accessKeyId: string, secret: string, date: string, region: string, service: string): HmacKey {
-    const cacheKey = `${accessKeyId}\n${secret}\n${date}\n${region}\n${service}`;
+    // Keyed without the secret (no per-request concatenation of it); the secret is compared instead.
+    const cacheKey = accessKeyId + '/' + date + '/' + region + '/' + service;
     const cached = keyCache.get(cacheKey);
-    if (cached) {
-      keyCache.delete(cacheKey);
-      keyCache.set(cacheKey, cached);
-      return cached;
-    }
+    if (cached && cached.secret === secret) return cached.key;
     const key = hmacKey(hmac(hmac(hmac(hmac('AWS4' + secret, date), region), service), TERMINATOR));
     if (keyCache.size >= KEY_CACHE_LIMIT) keyCache.delete(keyCache.keys().next().value as string);
-    keyCache.set(cacheKey, key);
+    keyCache.set(cacheKey, { secret, key });
     return key;
   }
+
 
   /** The headers by lower-cased name (node's are lower-cased already: then no copy is made). */
   function lowerCased(raw: IncomingSignedRequest['headers']): { get(n: string): string | string[] | undefined; has(n: string): boolean } {
@@ -303,10 +311,10 @@ export function createSigV4Verifier(opts: SigV4Options): SigV4Verifier {
   }
 
   const configured = opts.requiredSignedHeaders?.map((h) => h.toLowerCase());
-  const requiredCache = new Map<string, readonly string[]>();
+  const requiredCache = new Map<number, readonly string[]>();
   /** The headers that must be signed for this shape of request (computed once per shape). */
   function requiredFor(dateHeader: string, hasTarget: boolean, hasToken: boolean): readonly string[] {
-    const k = `${dateHeader}|${hasTarget}|${hasToken}`;
+    const k = (dateHeader === 'date' ? 4 : 0) + (hasTarget ? 2 : 0) + (hasToken ? 1 : 0);
     let list = requiredCache.get(k);
     if (!list) {
       const base = configured ?? ['host', 'x-amz-date', ...(hasTarget ? ['x-amz-target'] : [])];

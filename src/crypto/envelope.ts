@@ -168,20 +168,18 @@ export function sealValue(keyring: Keyring, v: SecretValue, ctx: SealContext): B
 
 /** Decodes stored bytes and opens them into a secret value. */
 export function openValue(keyring: Keyring, stored: Buffer, ctx: SealContext): SecretValue {
-  // The same stored bytes (a cached read) are opened again and again: remember, per buffer, the
-  // decoded envelope, its data key and the context they were opened for. Entries go with the buffer.
+  // The same stored bytes (a read the service caches) are opened again and again: the crypto layer
+  // remembers, per buffer object, what it opened them to and for which secret and version. An entry
+  // lives exactly as long as the buffer does, so it goes when the read cache lets go of the buffer,
+  // and it is never consulted for other bytes or another context.
   const known = opened.get(stored);
-  if (known && known.secretArn === ctx.secretArn && known.versionId === ctx.versionId && keyring.get(known.env.kekId)) {
-    const e = known.env;
-    return decodeValue(gcmOpen(known.key, e.nonce, e.ciphertext, e.tag, known.aad));
+  if (known && known.secretArn === ctx.secretArn && known.versionId === ctx.versionId && keyring.get(known.kekId)) {
+    return known.value;
   }
   const env = decodeEnvelope(stored);
-  const plain = open(keyring, env, ctx);
-  const key = dataKeys.get(dataKeyId(env, ctx));
-  if (key) {
-    opened.set(stored, { env, key, aad: associatedData(env.format, ctx, env.kekId, 'value'), secretArn: ctx.secretArn, versionId: ctx.versionId });
-  }
-  return decodeValue(plain);
+  const value = decodeValue(open(keyring, env, ctx));
+  opened.set(stored, { value, kekId: env.kekId, secretArn: ctx.secretArn, versionId: ctx.versionId });
+  return value;
 }
 
-const opened = new WeakMap<Buffer, { env: Envelope; key: KeyObject; aad: Buffer; secretArn: string; versionId: string }>();
+const opened = new WeakMap<Buffer, { value: SecretValue; kekId: string; secretArn: string; versionId: string }>();
