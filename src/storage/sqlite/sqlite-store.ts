@@ -94,6 +94,7 @@ export class SqliteStore implements Store {
   private st(sql: string): Statement {
     let s = this.stmts.get(sql);
     if (!s) {
+      if (this.stmts.size >= 500) this.stmts.clear(); // listing SQL varies with the filters given
       s = this.db.prepare(sql);
       this.stmts.set(sql, s);
     }
@@ -149,14 +150,14 @@ export class SqliteStore implements Store {
     const out = new Map<number, VersionRecord[]>();
     if (secretIds.length === 0) return out;
     const marks = secretIds.map(() => '?').join(',');
-    const vrows = this.db
-      .prepare(
+    const vrows = this
+      .st(
         `SELECT secret_id, version_id, created_ms, last_accessed_ms, kms_key_ids FROM versions
          WHERE secret_id IN (${marks}) ORDER BY secret_id, seq`,
       )
       .all(...secretIds) as Row[];
-    const lrows = this.db
-      .prepare(`SELECT secret_id, label, version_id FROM labels WHERE secret_id IN (${marks}) ORDER BY label`)
+    const lrows = this
+      .st(`SELECT secret_id, label, version_id FROM labels WHERE secret_id IN (${marks}) ORDER BY label`)
       .all(...secretIds) as Row[];
     const stages = new Map<string, string[]>();
     for (const l of lrows) {
@@ -180,8 +181,8 @@ export class SqliteStore implements Store {
     const out = new Map<number, Tag[]>();
     if (secretIds.length === 0) return out;
     const marks = secretIds.map(() => '?').join(',');
-    const rows = this.db
-      .prepare(`SELECT secret_id, key, value FROM tags WHERE secret_id IN (${marks}) ORDER BY secret_id, ord`)
+    const rows = this
+      .st(`SELECT secret_id, key, value FROM tags WHERE secret_id IN (${marks}) ORDER BY secret_id, ord`)
       .all(...secretIds) as Row[];
     for (const r of rows) {
       let list = out.get(r.secret_id);
@@ -296,13 +297,14 @@ export class SqliteStore implements Store {
     }
     const cmp = q.sortOrder === 'asc' ? '>' : '<';
     if (q.after) {
-      where.push(`(${col} ${cmp} ? OR (${col} = ? AND id ${cmp} ?))`);
-      params.push(q.after.sort, q.after.sort, q.after.id);
+      // A row-value comparison lets SQLite seek the (sort, id) index instead of scanning from the start.
+      where.push(`(${col}, id) ${cmp} (?, ?)`);
+      params.push(q.after.sort, q.after.id);
     }
     const dir = q.sortOrder === 'asc' ? 'ASC' : 'DESC';
     const sql = `SELECT *, ${col} AS sort_key FROM secrets ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                  ORDER BY ${col} ${dir}, id ${dir} LIMIT ?`;
-    const rows = this.db.prepare(sql).all(...params, q.limit + 1) as Row[];
+    const rows = this.st(sql).all(...params, q.limit + 1) as Row[];
     const more = rows.length > q.limit;
     const page = more ? rows.slice(0, q.limit) : rows;
     const ids = page.map((r) => r.id as number);
