@@ -17,6 +17,7 @@ import { isKnownOperation, validateInput } from '../protocols/validate.js';
 import { parseJsonBody } from '../protocols/json-body.js';
 import { sendError, sendJson } from '../protocols/aws-json.js';
 import { readBody } from './body.js';
+import { handleLambda, isLambdaPath, type LambdaEnv } from '../rotation/functions/lambda-api.js';
 
 /** How a server is configured (flags and LOCKSTEP_* variables end up here). */
 export interface LockstepConfig {
@@ -79,7 +80,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const verifier = createSigV4Verifier({
     region: cfg.region,
-    services: ['secretsmanager'],
+    services: ['secretsmanager', 'lambda'],
     lookupSecret: credentials.lookup,
     now,
   });
@@ -96,6 +97,12 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     sendJson(res, 200, out, requestId);
   }
 
+  let url = '';
+  const lambdaEnv: LambdaEnv = {
+    store, keyring, region: cfg.region, accountId: cfg.accountId, dataDir: cfg.dataDir, now, logger: cfg.logger,
+    endpointUrl: () => url,
+    functionCredentials: () => credentials.root,
+  };
   let closingDown = false;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -104,6 +111,13 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         sendJson(res, 200, { status: 'ok' }, requestId, 'application/json');
+        return;
+      }
+      if (isLambdaPath(req.url ?? '')) {
+        const body = await readBody(req, maxBody);
+        const verify = () =>
+          verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
+        await handleLambda(lambdaEnv, req, res, body, requestId, verify);
         return;
       }
       if (req.method !== 'POST' || req.headers['x-amz-target'] === undefined) {
@@ -153,9 +167,10 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   timer.unref();
 
   const port = (server.address() as AddressInfo).port;
+  url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`,
+    url,
     port,
     credentials,
     ctx,

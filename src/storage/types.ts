@@ -106,6 +106,97 @@ export interface IdentityRepo {
   deleteAccessKey(accessKeyId: string): Promise<void>;
 }
 
+/** A registered rotation function (the Lambda-compatible subset). */
+export interface FunctionRecord {
+  name: string;
+  arn: string;
+  runtime: string;
+  handler: string;
+  role: string;
+  description: string;
+  timeoutS: number;
+  memoryMb: number;
+  sealedEnvironment: Buffer | null; // the Environment.Variables map, sealed like a secret value
+  code: Buffer; // the zip as uploaded
+  codeSha256: string; // base64, as Lambda reports CodeSha256
+  codeSize: number;
+  policy: string | null; // resource policy JSON (AddPermission statements)
+  createdMs: number;
+  lastModifiedMs: number;
+  revisionId: string;
+}
+
+/** Functions: registration, code and resource policies. */
+export interface FunctionsRepo {
+  get(name: string): Promise<FunctionRecord | undefined>;
+  list(): Promise<FunctionRecord[]>;
+  put(f: FunctionRecord): Promise<void>;
+  delete(name: string): Promise<boolean>;
+}
+
+/** One rotation of one secret: a run of the four steps under one token. */
+export interface RotationRun {
+  id: number;
+  secretId: number;
+  token: string;
+  functionArn: string;
+  kind: 'rotate' | 'test';
+  state: 'running' | 'succeeded' | 'failed' | 'abandoned';
+  step: string; // the next step to run
+  attempt: number; // attempts of the current step so far
+  nextAttemptMs: number | null;
+  deadlineMs: number | null; // retries stop here (the end of the rotation window)
+  leaseOwner: string | null;
+  leaseUntilMs: number | null;
+  leaseEpoch: number;
+  startedMs: number;
+  finishedMs: number | null;
+  lastError: string | null;
+}
+
+/** One journaled invocation of one step. */
+export interface StepRecord {
+  runId: number;
+  step: string;
+  attempt: number;
+  startedMs: number;
+  durationMs: number;
+  outcome: 'succeeded' | 'failed';
+  error: string | null;
+}
+
+/** The rotation journal: runs, their steps, and leases that keep two workers off one run. */
+export interface RotationRepo {
+  insertRun(r: Omit<RotationRun, 'id'>): Promise<number>;
+  updateRun(id: number, patch: Partial<Omit<RotationRun, 'id'>>): Promise<void>;
+  run(id: number): Promise<RotationRun | undefined>;
+  activeRun(secretId: number): Promise<RotationRun | undefined>;
+  runsOf(secretId: number, limit: number): Promise<RotationRun[]>;
+  /** Running runs whose next attempt is due and whose lease is free or expired. */
+  dueRuns(nowMs: number, limit: number): Promise<RotationRun[]>;
+  /** Takes the lease on a run if it is free or expired; true when taken. */
+  claim(id: number, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  addStep(s: StepRecord): Promise<void>;
+  steps(runId: number): Promise<StepRecord[]>;
+  /** Secrets with rotation enabled whose next rotation date has come. */
+  dueSecrets(nowMs: number, limit: number): Promise<SecretRecord[]>;
+}
+
+/** An entry of the event log. */
+export interface EventRecord {
+  id: number;
+  timeMs: number;
+  type: string;
+  secretArn: string | null;
+  detail: string; // JSON
+}
+
+/** The append-only event log. */
+export interface EventsRepo {
+  append(e: Omit<EventRecord, 'id'>): Promise<void>;
+  list(q: { secretArn?: string; afterId?: number; limit: number }): Promise<EventRecord[]>;
+}
+
 /** Small key/value metadata (schema version, instance settings). */
 export interface MetaRepo {
   get(key: string): Promise<string | undefined>;
@@ -117,6 +208,9 @@ export interface Tx {
   secrets: SecretsRepo;
   identity: IdentityRepo;
   meta: MetaRepo;
+  functions: FunctionsRepo;
+  rotation: RotationRepo;
+  events: EventsRepo;
 }
 
 /** A storage backend: transactions over the repositories. */

@@ -58,4 +58,64 @@ export const MIGRATIONS: string[] = [
     status TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
+  `
+  CREATE TABLE functions (
+    name TEXT PRIMARY KEY,
+    arn TEXT NOT NULL,
+    runtime TEXT NOT NULL,
+    handler TEXT NOT NULL,
+    role TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    timeout_s INTEGER NOT NULL,
+    memory_mb INTEGER NOT NULL,
+    sealed_environment BLOB,
+    code BLOB NOT NULL,
+    code_sha256 TEXT NOT NULL,
+    code_size INTEGER NOT NULL,
+    policy TEXT,
+    created_ms INTEGER NOT NULL,
+    last_modified_ms INTEGER NOT NULL,
+    revision_id TEXT NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE rotation_runs (
+    id INTEGER PRIMARY KEY,
+    secret_id INTEGER NOT NULL REFERENCES secrets(id) ON DELETE CASCADE,
+    token TEXT NOT NULL,
+    function_arn TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    state TEXT NOT NULL,
+    step TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    next_attempt_ms INTEGER,
+    deadline_ms INTEGER,
+    lease_owner TEXT,
+    lease_until_ms INTEGER,
+    lease_epoch INTEGER NOT NULL DEFAULT 0,
+    started_ms INTEGER NOT NULL,
+    finished_ms INTEGER,
+    last_error TEXT,
+    UNIQUE (secret_id, token)
+  );
+  CREATE INDEX rotation_runs_due ON rotation_runs (state, next_attempt_ms);
+  CREATE TABLE rotation_steps (
+    run_id INTEGER NOT NULL REFERENCES rotation_runs(id) ON DELETE CASCADE,
+    step TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    started_ms INTEGER NOT NULL,
+    duration_ms INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    error TEXT
+  );
+  CREATE INDEX rotation_steps_run ON rotation_steps (run_id);
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    type TEXT NOT NULL,
+    secret_arn TEXT,
+    detail TEXT NOT NULL
+  );
+  CREATE INDEX events_secret ON events (secret_arn, id);
+  CREATE INDEX secrets_next_rotation ON secrets (next_rotation_ms) WHERE rotation_enabled = 1;
+  `,
 ];
+

@@ -4,6 +4,7 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { MIGRATIONS } from './schema.js';
 import { Mutex } from '../mutex.js';
 import { filterSql } from './filters.js';
+import { sqliteEventsRepo, sqliteFunctionsRepo, sqliteRotationRepo } from './rotation-repos.js';
 import type {
   AccessKeyRecord, IdentityRepo, ListPage, ListQuery, MetaRepo, NewSecret, SecretAggregate, SecretRecord,
   SecretsRepo, Store, Tag, Tx, VersionRecord,
@@ -70,7 +71,11 @@ export class SqliteStore implements Store {
       typeof s === 'string' && typeof w === 'string' && wordMatch(s, w) ? 1 : 0,
     );
     this.migrate();
-    this.tx = { secrets: this.secretsRepo(), identity: this.identityRepo(), meta: this.metaRepo() };
+    const st = (sql: string) => this.st(sql);
+    this.tx = {
+      secrets: this.secretsRepo(), identity: this.identityRepo(), meta: this.metaRepo(),
+      functions: sqliteFunctionsRepo(st), rotation: sqliteRotationRepo(st, toSecret), events: sqliteEventsRepo(st),
+    };
   }
 
   private migrate(): void {
