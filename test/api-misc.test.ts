@@ -103,8 +103,6 @@ describe('operations not offered (yet)', () => {
     Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
   });
   const calls: [string, () => Promise<unknown>][] = [
-    ['RotateSecret', () => sm.send(new RotateSecretCommand({ SecretId: id, RotationRules: { AutomaticallyAfterDays: 7 } }))],
-    ['CancelRotateSecret', () => sm.send(new CancelRotateSecretCommand({ SecretId: id }))],
     ['GetResourcePolicy', () => sm.send(new GetResourcePolicyCommand({ SecretId: id }))],
     ['PutResourcePolicy', () => sm.send(new PutResourcePolicyCommand({ SecretId: id, ResourcePolicy: policy }))],
     ['DeleteResourcePolicy', () => sm.send(new DeleteResourcePolicyCommand({ SecretId: id }))],
@@ -123,6 +121,17 @@ describe('operations not offered (yet)', () => {
       assert.doesNotMatch(err.message, /request id|stack|Error:/i);
     });
   }
+
+  test('RotateSecret without a function, and CancelRotateSecret of a secret never rotated, change nothing', async () => {
+    await rejects(
+      sm.send(new RotateSecretCommand({ SecretId: id, RotationRules: { AutomaticallyAfterDays: 7 } })),
+      'InvalidRequestException',
+      'No Lambda rotation function ARN is associated with this secret.',
+    );
+    const c = await sm.send(new CancelRotateSecretCommand({ SecretId: id }));
+    assert.equal(c.Name, id);
+    assert.equal(c.VersionId, undefined);
+  });
 
   test('the refused operations changed nothing', async () => {
     const d = await sm.send(new DescribeSecretCommand({ SecretId: id }));

@@ -5,9 +5,21 @@ import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '..
 import { arnPrefix, secretRefs } from './names.js';
 import { ReadCache } from './read-cache.js';
 
+/** Things other parts of the server do when the service changes a secret (rotation uses them). */
+export interface ServiceHooks {
+  /** Labels of a secret changed in this transaction, `versionId` being the version written or moved. */
+  labelsChanged?(tx: Tx, secret: SecretRecord, before: Map<string, string>, after: Map<string, string>, versionId: string): Promise<void>;
+}
+
 /** Everything an operation needs: storage, keys, identity of this server, and a clock. */
 export interface ServiceContext {
   store: Store;
+  hooks?: ServiceHooks;
+  /** RotateSecret and CancelRotateSecret, once the rotation engine is running. */
+  rotation?: {
+    rotate(input: Record<string, any>): Promise<Record<string, unknown>>;
+    cancel(input: Record<string, any>): Promise<Record<string, unknown>>;
+  };
   readCache: ReadCache;
   keyring: Keyring;
   region: string;

@@ -39,8 +39,9 @@ export const operations: Record<string, Operation> = {
   UntagResource: untagResource,
   UpdateSecret: updateSecret,
   UpdateSecretVersionStage: updateSecretVersionStage,
-  RotateSecret: notYet('Rotation (RotateSecret)'),
-  CancelRotateSecret: notYet('Rotation (CancelRotateSecret)'),
+  RotateSecret: (ctx, input) => (ctx.rotation ? ctx.rotation.rotate(input) : notYet('Rotation (RotateSecret)')(ctx, input)),
+  CancelRotateSecret: (ctx, input) =>
+    ctx.rotation ? ctx.rotation.cancel(input) : notYet('Rotation (CancelRotateSecret)')(ctx, input),
   GetResourcePolicy: notYet('Resource policies (GetResourcePolicy)'),
   PutResourcePolicy: notYet('Resource policies (PutResourcePolicy)'),
   DeleteResourcePolicy: notYet('Resource policies (DeleteResourcePolicy)'),

@@ -17,6 +17,9 @@ import { isKnownOperation, validateInput } from '../protocols/validate.js';
 import { parseJsonBody } from '../protocols/json-body.js';
 import { sendError, sendJson } from '../protocols/aws-json.js';
 import { readBody } from './body.js';
+import { RotationEngine, type EngineOptions } from '../rotation/engine.js';
+import { ModuleFunctions, type FunctionSource, type ModuleHandler } from '../rotation/registry.js';
+import { rotationService } from '../rotation/ops.js';
 import { handleLambda, isLambdaPath, type LambdaEnv } from '../rotation/functions/lambda-api.js';
 
 /** How a server is configured (flags and LOCKSTEP_* variables end up here). */
@@ -32,6 +35,7 @@ export interface LockstepConfig {
   logger?: Logger;
   maxBodyBytes?: number;
   purgeIntervalMs?: number;
+  rotation?: EngineOptions;
 }
 
 /** A running server. */
@@ -41,6 +45,9 @@ export interface Lockstep {
   credentials: Credentials;
   ctx: ServiceContext;
   server: Server;
+  /** Registers an in-process rotation function (the module runtime); returns its ARN. */
+  registerRotationFunction(name: string, handler: ModuleHandler): string;
+  engine: RotationEngine;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,12 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const maxBody = cfg.maxBodyBytes ?? 1024 * 1024;
   const { keyring, store, credentials } = await prepareDataDir(cfg);
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
+  const moduleFunctions = new ModuleFunctions(cfg.region, cfg.accountId);
+  const sources: FunctionSource[] = [moduleFunctions];
+  const engine = new RotationEngine(ctx, sources, { ...engineOptionsFromEnv(cfg.env ?? process.env), ...cfg.rotation, logger: cfg.logger });
+  const rotation = rotationService(ctx, engine, sources);
+  ctx.rotation = rotation;
+  ctx.hooks = { labelsChanged: rotation.labelsChanged };
   const verifier = createSigV4Verifier({
     region: cfg.region,
     services: ['secretsmanager', 'lambda'],
@@ -165,6 +178,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   await purge();
   const timer = setInterval(purge, cfg.purgeIntervalMs ?? 60_000);
   timer.unref();
+  engine.start();
 
   const port = (server.address() as AddressInfo).port;
   url = `http://${cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host}:${port}`;
@@ -175,10 +189,13 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     credentials,
     ctx,
     server,
+    engine,
+    registerRotationFunction: (name, handler) => moduleFunctions.register(name, handler),
     close() {
       closing ??= (async () => {
         closingDown = true;
         clearInterval(timer);
+        await engine.stop();
         await new Promise<void>((resolve) => {
           // Connections that go idle after their last in-flight answer are closed too.
           const sweep = setInterval(() => server.closeIdleConnections(), 25);
@@ -210,6 +227,26 @@ async function checkMasterKey(store: Store, kekId: string, dataDir: string): Pro
       );
     }
   });
+}
+
+/** Engine tunables from LOCKSTEP_ROTATION_* variables (milliseconds). */
+function engineOptionsFromEnv(env: NodeJS.ProcessEnv): EngineOptions {
+  const out: EngineOptions = {};
+  const num = (name: string) => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of milliseconds`);
+    return n;
+  };
+  const set = <K extends keyof EngineOptions>(k: K, v: EngineOptions[K] | undefined) => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('tickMs', num('LOCKSTEP_ROTATION_TICK_MS'));
+  set('retryBaseMs', num('LOCKSTEP_ROTATION_RETRY_BASE_MS'));
+  set('leaseMs', num('LOCKSTEP_ROTATION_LEASE_MS'));
+  set('maxAttempts', num('LOCKSTEP_ROTATION_MAX_ATTEMPTS'));
+  return out;
 }
 
 /** What may be logged about an unexpected error: its type and stack frames, never request data. */

@@ -84,11 +84,14 @@ export interface SecretsRepo {
   updateSecret(id: number, patch: Partial<NewSecret>): Promise<void>;
   deleteSecret(id: number): Promise<void>;
   byName(name: string): Promise<SecretRecord | undefined>;
+  byId(id: number): Promise<SecretRecord | undefined>;
   byArn(arn: string): Promise<SecretRecord | undefined>;
   aggregate(s: SecretRecord): Promise<SecretAggregate>;
   version(secretId: number, versionId: string): Promise<VersionRecord | undefined>;
   versionByStage(secretId: number, stage: string): Promise<VersionRecord | undefined>;
   insertVersion(secretId: number, v: VersionRecord): Promise<void>;
+  /** Gives a placeholder version (no value yet) its sealed value. */
+  fillVersion(secretId: number, versionId: string, sealed: Buffer): Promise<void>;
   deleteVersion(secretId: number, versionId: string): Promise<void>;
   /** Replaces the secret's whole label map: label -> version id. */
   setLabels(secretId: number, labels: Map<string, string>): Promise<void>;

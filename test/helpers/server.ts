@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { startLockstep } from '../../src/server/app.js';
+import { startLockstep, type Lockstep } from '../../src/server/app.js';
+import type { EngineOptions } from '../../src/rotation/engine.js';
 
 /** A server started for one test file, on an ephemeral port with its own data directory. */
 export interface TestServer {
@@ -13,15 +14,19 @@ export interface TestServer {
   dataDir: string;
   client(): SecretsManagerClient;
   stop(): Promise<void>;
+  /** The running server (module rotation functions, the engine). */
+  app: Lockstep;
 }
 
 /** Starts a real Lockstep server in this process, listening on 127.0.0.1 and a free port. */
-export async function startServer(opts: { env?: Record<string, string>; now?: () => number; dataDir?: string } = {}): Promise<TestServer> {
+export async function startServer(
+  opts: { env?: Record<string, string>; now?: () => number; dataDir?: string; rotation?: EngineOptions } = {},
+): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-test-'));
   const region = 'us-east-1';
   const accountId = '123456789012';
   const app = await startLockstep({
-    port: 0, host: '127.0.0.1', dataDir, region, accountId, env: opts.env ?? {}, now: opts.now,
+    port: 0, host: '127.0.0.1', dataDir, region, accountId, env: opts.env ?? {}, now: opts.now, rotation: opts.rotation,
   });
   const credentials = { ...app.credentials.root };
   const clients: SecretsManagerClient[] = [];
@@ -31,6 +36,7 @@ export async function startServer(opts: { env?: Record<string, string>; now?: ()
     accountId,
     credentials,
     dataDir,
+    app,
     client() {
       const c = new SecretsManagerClient({ endpoint: app.url, region, credentials, maxAttempts: 1 });
       clients.push(c);

@@ -27,7 +27,9 @@ export async function addVersion(
 ): Promise<AddedVersion> {
   const s = agg.secret;
   const existing = await tx.secrets.version(s.id, token);
-  if (existing) {
+  // A rotation's AWSPENDING placeholder (a version without a value) is filled, not refused.
+  const placeholder = existing !== undefined && existing.sealed === null;
+  if (existing && !placeholder) {
     if (idempotent && existing.sealed && sameValue(openFor(ctx, s.arn, existing), value)) {
       return { versionId: token, stages: existing.stages };
     }
@@ -39,15 +41,21 @@ export async function addVersion(
   const labels = labelMapOf(agg.versions);
   const wanted = stages ?? [AWSCURRENT];
   const next = attach(labels, token, labels.has(AWSCURRENT) ? wanted : [...wanted, AWSCURRENT], true);
-  await tx.secrets.insertVersion(s.id, {
-    versionId: token,
-    createdMs: now,
-    lastAccessedMs: null,
-    sealed: sealFor(ctx, s.arn, token, value),
-    kmsKeyIds: [s.kmsKeyId ?? DEFAULT_KMS_KEY],
-    stages: [],
-  });
+  const sealed = sealFor(ctx, s.arn, token, value);
+  if (placeholder) {
+    await tx.secrets.fillVersion(s.id, token, sealed);
+  } else {
+    await tx.secrets.insertVersion(s.id, {
+      versionId: token,
+      createdMs: now,
+      lastAccessedMs: null,
+      sealed,
+      kmsKeyIds: [s.kmsKeyId ?? DEFAULT_KMS_KEY],
+      stages: [],
+    });
+  }
   await tx.secrets.setLabels(s.id, next);
+  if (ctx.hooks?.labelsChanged) await ctx.hooks.labelsChanged(tx, s, labels, next, token);
   const all = [...agg.versions, { versionId: token, createdMs: now }];
   for (const id of versionsToPurge(all, next, now)) await tx.secrets.deleteVersion(s.id, id);
   await tx.secrets.updateSecret(s.id, { lastChangedMs: now });

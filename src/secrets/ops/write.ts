@@ -119,10 +119,12 @@ export async function updateSecretVersionStage(ctx: ServiceContext, input: Input
     const s = await requireLiveSecret(ctx, tx, input.SecretId);
     const agg = await tx.secrets.aggregate(s);
     const ids = new Set(agg.versions.map((v) => v.versionId));
-    const next = moveStage(labelMapOf(agg.versions), input.VersionStage, input.MoveToVersionId, input.RemoveFromVersionId, (id) =>
+    const before = labelMapOf(agg.versions);
+    const next = moveStage(before, input.VersionStage, input.MoveToVersionId, input.RemoveFromVersionId, (id) =>
       ids.has(id),
     );
     await tx.secrets.setLabels(s.id, next);
+    if (ctx.hooks?.labelsChanged) await ctx.hooks.labelsChanged(tx, s, before, next, input.MoveToVersionId ?? input.RemoveFromVersionId);
     await tx.secrets.updateSecret(s.id, { lastChangedMs: ctx.now() });
     return { ARN: s.arn, Name: s.name };
   });

@@ -229,6 +229,10 @@ export class SqliteStore implements Store {
         const r = self.st('SELECT * FROM secrets WHERE name = ?').get(name) as Row | undefined;
         return r && toSecret(r);
       },
+      async byId(id) {
+        const r = self.st('SELECT * FROM secrets WHERE id = ?').get(id) as Row | undefined;
+        return r && toSecret(r);
+      },
       async byArn(arn) {
         const r = self.st('SELECT * FROM secrets WHERE arn = ?').get(arn) as Row | undefined;
         return r && toSecret(r);
@@ -259,6 +263,9 @@ export class SqliteStore implements Store {
              VALUES (?, ?, ?, ?, ?, ?, ?)`,
           )
           .run(secretId, v.versionId, seq, v.createdMs, v.lastAccessedMs, v.sealed, JSON.stringify(v.kmsKeyIds));
+      },
+      async fillVersion(secretId, versionId, sealed) {
+        self.st('UPDATE versions SET sealed = ? WHERE secret_id = ? AND version_id = ? AND sealed IS NULL').run(sealed, secretId, versionId);
       },
       async deleteVersion(secretId, versionId) {
         self.st('DELETE FROM labels WHERE secret_id = ? AND version_id = ?').run(secretId, versionId);
