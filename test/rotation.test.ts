@@ -7,6 +7,10 @@ import {
 import { startServer, type TestServer } from './helpers/server.js';
 import type { RotationEvent } from '../src/rotation/registry.js';
 import { rejects } from './helpers/sdk.js';
+import { sdkSignedPost } from './helpers/raw.js';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './helpers/process.js';
 
 let srv: TestServer;
 let sm: SecretsManagerClient;
@@ -175,5 +179,56 @@ describe('RotateSecret with a module function', () => {
     assert.equal(d.RotationEnabled, false);
     assert.equal(d.NextRotationDate, undefined);
     assert.deepEqual(d.RotationRules, { AutomaticallyAfterDays: 7 }, 'the previous schedule stays visible');
+  });
+});
+
+describe('history and events', () => {
+  test('the API extension and `lockstep rotation history` show every run and step; events are logged', async () => {
+    const calls: string[] = [];
+    const arn = srv.app.registerRotationFunction('hist-rotator', passwordRotator(calls, { testSecret: 1 }));
+    await sm.send(new CreateSecretCommand({ Name: 'rot/hist', SecretString: JSON.stringify({ password: 'hist-secret-value-1' }) }));
+    const r = await sm.send(new RotateSecretCommand({ SecretId: 'rot/hist', RotationLambdaARN: arn }));
+    await rotationDone('rot/hist');
+    const res = await sdkSignedPost(srv, '', JSON.stringify({ SecretId: 'rot/hist' }), { rawTarget: 'Lockstep.GetRotationHistory' });
+    assert.equal(res.status, 200, res.body);
+    const h = JSON.parse(res.body);
+    assert.equal(h.Name, 'rot/hist');
+    assert.equal(h.Runs.length, 1);
+    const run = h.Runs[0];
+    assert.equal(run.Token, r.VersionId);
+    assert.equal(run.State, 'succeeded');
+    assert.deepEqual(run.Steps.map((s: { Step: string; Outcome: string }) => `${s.Step}:${s.Outcome}`), [
+      'createSecret:succeeded', 'setSecret:succeeded', 'testSecret:failed', 'testSecret:succeeded', 'finishSecret:succeeded',
+    ]);
+    assert.match(run.Steps[2].Error, /testSecret failed on purpose/);
+    for (const s of run.Steps) assert.ok(s.DurationMs >= 0 && s.StartedDate > 0);
+
+    const ev = await sdkSignedPost(srv, '', JSON.stringify({ SecretId: 'rot/hist' }), { rawTarget: 'Lockstep.ListEvents' });
+    assert.deepEqual(JSON.parse(ev.body).Events.map((e: { Type: string }) => e.Type), ['RotationStarted', 'RotationSucceeded']);
+
+    const cli = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'rotation', 'history', 'rot/hist', '--data-dir', srv.dataDir], { encoding: 'utf8' });
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.match(cli.stdout, /run \d+ rotate succeeded/);
+    assert.match(cli.stdout, /testSecret\s+attempt 1 failed/);
+    assert.match(cli.stdout, /finishSecret\s+attempt 1 succeeded/);
+    for (const out of [res.body, ev.body, cli.stdout]) assert.ok(!out.includes('hist-secret-value-1'));
+  });
+
+  test('a failing function\'s error is redacted in the journal: the secret value never appears', async () => {
+    const arn = srv.app.registerRotationFunction('leaky', async (e) => {
+      const v = (await sm.send(new GetSecretValueCommand({ SecretId: e.SecretId }))).SecretString!;
+      throw new Error(`cannot log in with ${v} or ${JSON.parse(v).password}`);
+    });
+    await sm.send(new CreateSecretCommand({ Name: 'rot/leaky', SecretString: JSON.stringify({ password: 'canary-leaky-pass-123' }) }));
+    await sm.send(new RotateSecretCommand({ SecretId: 'rot/leaky', RotationLambdaARN: arn }));
+    await rotationDone('rot/leaky');
+    const res = await sdkSignedPost(srv, '', JSON.stringify({ SecretId: 'rot/leaky' }), { rawTarget: 'Lockstep.GetRotationHistory' });
+    const h = JSON.parse(res.body);
+    assert.equal(h.Runs[0].State, 'failed');
+    assert.match(h.Runs[0].LastError, /createSecret failed after 4 attempt\(s\): Error: cannot log in with \[REDACTED\]/);
+    assert.ok(!res.body.includes('canary-leaky-pass-123'));
+    const ev = await sdkSignedPost(srv, '', JSON.stringify({ SecretId: 'rot/leaky' }), { rawTarget: 'Lockstep.ListEvents' });
+    assert.ok(JSON.parse(ev.body).Events.some((e: { Type: string }) => e.Type === 'RotationFailed'));
+    assert.ok(!ev.body.includes('canary-leaky-pass-123'));
   });
 });

@@ -6,11 +6,13 @@ import { Command } from 'commander';
 // scavenges mean less time in the garbage collector under load.
 setFlagsFromString('--max-semi-space-size=32');
 import { serveCommand } from './serve.js';
+import { rotationCommand } from './rotation.js';
 
 const program = new Command('lockstep')
   .description('Lockstep: a self-hosted secrets manager that speaks the AWS Secrets Manager API')
   .version('0.1.0');
 program.addCommand(serveCommand());
+program.addCommand(rotationCommand());
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -17,6 +17,7 @@ import { isKnownOperation, validateInput } from '../protocols/validate.js';
 import { parseJsonBody } from '../protocols/json-body.js';
 import { sendError, sendJson } from '../protocols/aws-json.js';
 import { readBody } from './body.js';
+import { EXTENSION_PREFIX, extensions } from './extensions.js';
 import { RotationEngine, type EngineOptions } from '../rotation/engine.js';
 import { ModuleFunctions, type FunctionSource, type ModuleHandler } from '../rotation/registry.js';
 import { rotationService } from '../rotation/ops.js';
@@ -102,6 +103,14 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     const body = await readBody(req, maxBody);
     verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, 'secretsmanager');
     const target = req.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith(EXTENSION_PREFIX)) {
+      const ext = Object.hasOwn(extensions, target.slice(EXTENSION_PREFIX.length)) ? extensions[target.slice(EXTENSION_PREFIX.length)] : undefined;
+      if (!ext) throw Errors.unknownOperation();
+      const parsed = parseJsonBody(body);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw Errors.serialization('Start of structure or map found where not expected.');
+      sendJson(res, 200, await ext(ctx, parsed as Record<string, unknown>), requestId);
+      return;
+    }
     const op = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     const handler = operations[op];
     if (!handler || !isKnownOperation(op)) throw Errors.unknownOperation();
