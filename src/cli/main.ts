@@ -7,12 +7,14 @@ import { Command } from 'commander';
 setFlagsFromString('--max-semi-space-size=32');
 import { serveCommand } from './serve.js';
 import { rotationCommand } from './rotation.js';
+import { functionsCommand } from './functions.js';
 
 const program = new Command('lockstep')
   .description('Lockstep: a self-hosted secrets manager that speaks the AWS Secrets Manager API')
   .version('0.1.0');
 program.addCommand(serveCommand());
 program.addCommand(rotationCommand());
+program.addCommand(functionsCommand());
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

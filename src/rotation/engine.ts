@@ -6,7 +6,7 @@ import { type ServiceContext, DEFAULT_KMS_KEY, openFor, sealFor } from '../secre
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, labelMapOf } from '../secrets/labels.js';
 import { type FunctionSource, type RotationEvent, resolveFunction } from './registry.js';
 import { redact } from './redact.js';
-import { nextRotationDate, parseRotationRules, type RotationRules } from './schedule.js';
+import { nextRotationDate, nextRotationWindow, parseRotationRules, type RotationRules } from './schedule.js';
 
 /** Tunables of the engine (tests shorten them). */
 export interface EngineOptions {
@@ -210,7 +210,7 @@ export class RotationEngine {
     }
     const now = this.ctx.now();
     await tx.secrets.updateSecret(s.id, {
-      lastRotatedMs: now, lastChangedMs: now, nextRotationMs: this.nextDate(s, now),
+      lastRotatedMs: now, lastChangedMs: now, ...this.schedule(s, now),
     });
     await tx.rotation.updateRun(run.id, { state: 'succeeded', finishedMs: now, nextAttemptMs: null, leaseOwner: null, leaseUntilMs: null });
     await this.event(tx, 'RotationSucceeded', s.arn, { runId: run.id, token: run.token });
@@ -275,10 +275,14 @@ export class RotationEngine {
     return run;
   }
 
-  /** The next rotation date of a secret from `fromMs`, or null without a schedule. */
-  nextDate(s: SecretRecord, fromMs: number): number | null {
-    if (!s.rotationRules) return null;
-    return nextRotationDate(parseRotationRules(JSON.parse(s.rotationRules) as RotationRules), fromMs);
+  /**
+   * The schedule fields after a rotation (or a manual change) at `fromMs`: NextRotationDate as AWS
+   * shows it, and when the scheduler starts the next rotation. Nulls without a schedule.
+   */
+  schedule(s: SecretRecord, fromMs: number): { nextRotationMs: number | null; rotationDueMs: number | null } {
+    if (!s.rotationRules) return { nextRotationMs: null, rotationDueMs: null };
+    const sched = parseRotationRules(JSON.parse(s.rotationRules) as RotationRules);
+    return { nextRotationMs: nextRotationDate(sched, fromMs), rotationDueMs: nextRotationWindow(sched, fromMs).startMs };
   }
 
   private async redacted(run: RotationRun, error: string): Promise<string> {

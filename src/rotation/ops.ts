@@ -5,7 +5,7 @@ import { type ServiceContext, requireLiveSecret } from '../secrets/context.js';
 import { AWSCURRENT } from '../secrets/labels.js';
 import type { RotationEngine } from './engine.js';
 import { type FunctionSource, resolveFunction } from './registry.js';
-import { normaliseRules, parseRotationRules, type RotationRules } from './schedule.js';
+import { parseRotationRules, type RotationRules } from './schedule.js';
 
 type Input = Record<string, any>;
 
@@ -31,12 +31,13 @@ export function rotationService(ctx: ServiceContext, engine: RotationEngine, sou
         if (!(await tx.secrets.versionByStage(s.id, AWSCURRENT))?.sealed) {
           throw Errors.invalidRequest('The secret has no AWSCURRENT value to rotate.');
         }
-        const stored = rules ? JSON.stringify(normaliseRules(rules)) : s.rotationRules;
+        // The rules as given; DescribeSecret shows them normalised as AWS does.
+        const stored = rules ? JSON.stringify(rules) : s.rotationRules;
         const now = ctx.now();
         const updated: SecretRecord = { ...s, rotationEnabled: true, rotationLambdaArn: functionArn, rotationRules: stored };
         await tx.secrets.updateSecret(s.id, {
           rotationEnabled: true, rotationLambdaArn: functionArn, rotationRules: stored, lastChangedMs: now,
-          nextRotationMs: engine.nextDate(updated, now),
+          ...engine.schedule(updated, now),
         });
         return engine.startRun(tx, updated, functionArn, token, immediately ? 'rotate' : 'test');
       });
@@ -52,7 +53,7 @@ export function rotationService(ctx: ServiceContext, engine: RotationEngine, sou
         const run = await engine.abandon(tx, s, 'rotation cancelled (CancelRotateSecret)');
         // A secret never configured for rotation keeps RotationEnabled absent.
         if (s.rotationEnabled !== null) {
-          await tx.secrets.updateSecret(s.id, { rotationEnabled: false, nextRotationMs: null, lastChangedMs: ctx.now() });
+          await tx.secrets.updateSecret(s.id, { rotationEnabled: false, nextRotationMs: null, rotationDueMs: null, lastChangedMs: ctx.now() });
         }
         const out: Record<string, unknown> = { ARN: s.arn, Name: s.name };
         if (run) out.VersionId = run.token;
@@ -70,7 +71,7 @@ export function rotationService(ctx: ServiceContext, engine: RotationEngine, sou
       const run = await tx.rotation.activeRun(s.id);
       if (run && run.token !== versionId) await engine.abandon(tx, s, `a manual change made version ${versionId} AWSCURRENT`);
       if (s.rotationEnabled && (!run || run.token !== versionId)) {
-        await tx.secrets.updateSecret(s.id, { nextRotationMs: engine.nextDate(s, ctx.now()) });
+        await tx.secrets.updateSecret(s.id, engine.schedule(s, ctx.now()));
       }
     },
   };

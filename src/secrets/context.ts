@@ -4,6 +4,7 @@ import { openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
 import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
 import { arnPrefix, secretRefs } from './names.js';
 import { ReadCache } from './read-cache.js';
+import { normaliseRules } from '../rotation/schedule.js';
 
 /** Things other parts of the server do when the service changes a secret (rotation uses them). */
 export interface ServiceHooks {
@@ -110,7 +111,7 @@ export function describeFields(a: SecretAggregate): Record<string, unknown> {
   if (s.kmsKeyId !== null) out.KmsKeyId = s.kmsKeyId;
   if (s.rotationEnabled !== null) out.RotationEnabled = s.rotationEnabled;
   if (s.rotationLambdaArn !== null) out.RotationLambdaARN = s.rotationLambdaArn;
-  if (s.rotationRules !== null) out.RotationRules = JSON.parse(s.rotationRules);
+  if (s.rotationRules !== null) out.RotationRules = normaliseRules(JSON.parse(s.rotationRules));
   if (s.lastRotatedMs !== null) out.LastRotatedDate = epoch(s.lastRotatedMs);
   out.LastChangedDate = epoch(s.lastChangedMs);
   if (s.lastAccessedMs !== null) out.LastAccessedDate = epoch(s.lastAccessedMs);

@@ -21,7 +21,9 @@ import { EXTENSION_PREFIX, extensions } from './extensions.js';
 import { RotationEngine, type EngineOptions } from '../rotation/engine.js';
 import { ModuleFunctions, type FunctionSource, type ModuleHandler } from '../rotation/registry.js';
 import { rotationService } from '../rotation/ops.js';
-import { handleLambda, isLambdaPath, type LambdaEnv } from '../rotation/functions/lambda-api.js';
+import { handleLambda, isLambdaPath, LAMBDA_MAX_REQUEST_BYTES, type LambdaEnv } from '../rotation/functions/lambda-api.js';
+import { processFunctionSource } from '../rotation/functions/source.js';
+import { stopAllInvocations } from '../rotation/functions/process-runtime.js';
 
 /** How a server is configured (flags and LOCKSTEP_* variables end up here). */
 export interface LockstepConfig {
@@ -37,6 +39,8 @@ export interface LockstepConfig {
   maxBodyBytes?: number;
   purgeIntervalMs?: number;
   rotation?: EngineOptions;
+  /** In-process rotation functions (the module runtime), registered before the scheduler starts. */
+  moduleFunctions?: Record<string, ModuleHandler>;
 }
 
 /** A running server. */
@@ -87,6 +91,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const { keyring, store, credentials } = await prepareDataDir(cfg);
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const moduleFunctions = new ModuleFunctions(cfg.region, cfg.accountId);
+  for (const [name, handler] of Object.entries(cfg.moduleFunctions ?? {})) moduleFunctions.register(name, handler);
   const sources: FunctionSource[] = [moduleFunctions];
   const engine = new RotationEngine(ctx, sources, { ...engineOptionsFromEnv(cfg.env ?? process.env), ...cfg.rotation, logger: cfg.logger });
   const rotation = rotationService(ctx, engine, sources);
@@ -125,6 +130,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     endpointUrl: () => url,
     functionCredentials: () => credentials.root,
   };
+  sources.push(processFunctionSource(lambdaEnv));
   let closingDown = false;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
@@ -136,7 +142,9 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
         return;
       }
       if (isLambdaPath(req.url ?? '')) {
-        const body = await readBody(req, maxBody);
+        // Only the two operations that upload code may send a large body (a zip up to Lambda's limit).
+        const uploadsCode = /^\/2015-03-31\/functions\/?(?:[^/?]+\/code)?(?:\?|$)/.test(req.url ?? '') && req.method !== 'GET';
+        const body = await readBody(req, uploadsCode ? LAMBDA_MAX_REQUEST_BYTES : maxBody);
         const verify = () =>
           verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
         await handleLambda(lambdaEnv, req, res, body, requestId, verify);
@@ -205,6 +213,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
         closingDown = true;
         clearInterval(timer);
         await engine.stop();
+        stopAllInvocations();
         await new Promise<void>((resolve) => {
           // Connections that go idle after their last in-flight answer are closed too.
           const sweep = setInterval(() => server.closeIdleConnections(), 25);

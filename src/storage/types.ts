@@ -14,7 +14,8 @@ export interface SecretRecord {
   rotationLambdaArn: string | null;
   rotationRules: string | null; // JSON of RotationRules
   lastRotatedMs: number | null;
-  nextRotationMs: number | null;
+  nextRotationMs: number | null; // what DescribeSecret shows: the end of the next rotation window
+  rotationDueMs: number | null; // when the scheduler starts that rotation: the window's start
   owningService: string | null;
   primaryRegion: string;
   resourcePolicy: string | null;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { startLockstep, type Lockstep } from '../../src/server/app.js';
 import type { EngineOptions } from '../../src/rotation/engine.js';
+import type { ModuleHandler } from '../../src/rotation/registry.js';
 
 /** A server started for one test file, on an ephemeral port with its own data directory. */
 export interface TestServer {
@@ -20,13 +21,16 @@ export interface TestServer {
 
 /** Starts a real Lockstep server in this process, listening on 127.0.0.1 and a free port. */
 export async function startServer(
-  opts: { env?: Record<string, string>; now?: () => number; dataDir?: string; rotation?: EngineOptions } = {},
+  opts: {
+    env?: Record<string, string>; now?: () => number; dataDir?: string; rotation?: EngineOptions;
+    moduleFunctions?: Record<string, ModuleHandler>;
+  } = {},
 ): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'lockstep-test-'));
   const region = 'us-east-1';
   const accountId = '123456789012';
   const app = await startLockstep({
-    port: 0, host: '127.0.0.1', dataDir, region, accountId, env: opts.env ?? {}, now: opts.now, rotation: opts.rotation,
+    port: 0, host: '127.0.0.1', dataDir, region, accountId, env: opts.env ?? {}, now: opts.now, rotation: opts.rotation, moduleFunctions: opts.moduleFunctions,
   });
   const credentials = { ...app.credentials.root };
   const clients: SecretsManagerClient[] = [];

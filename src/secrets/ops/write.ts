@@ -59,6 +59,7 @@ export async function createSecret(ctx: ServiceContext, input: Input) {
       rotationRules: null,
       lastRotatedMs: null,
       nextRotationMs: null,
+      rotationDueMs: null,
       owningService: null,
       primaryRegion: ctx.region,
       resourcePolicy: null,

@@ -8,7 +8,7 @@ export function newSecret(name: string, over: Partial<NewSecret> = {}): NewSecre
     arn: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${name}-AbC123`,
     name, description: null, kmsKeyId: null, createdMs: 1000, lastChangedMs: 1000, lastAccessedMs: null,
     deletedMs: null, deletionMs: null, rotationEnabled: null, rotationLambdaArn: null, rotationRules: null,
-    lastRotatedMs: null, nextRotationMs: null, owningService: null, primaryRegion: 'us-east-1',
+    lastRotatedMs: null, nextRotationMs: null, rotationDueMs: null, owningService: null, primaryRegion: 'us-east-1',
     resourcePolicy: null, tagged: false, ...over,
   };
 }

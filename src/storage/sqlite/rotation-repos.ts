@@ -112,8 +112,8 @@ export function sqliteRotationRepo(st: St, toSecret: (r: Row) => SecretRecord): 
     async dueSecrets(nowMs, limit) {
       return (
         st(
-          `SELECT * FROM secrets WHERE rotation_enabled = 1 AND next_rotation_ms IS NOT NULL AND next_rotation_ms <= ?
-             AND deleted_ms IS NULL ORDER BY next_rotation_ms LIMIT ?`,
+          `SELECT * FROM secrets WHERE rotation_enabled = 1 AND rotation_due_ms IS NOT NULL AND rotation_due_ms <= ?
+             AND deleted_ms IS NULL ORDER BY rotation_due_ms LIMIT ?`,
         ).all(nowMs, limit) as Row[]
       ).map(toSecret);
     },

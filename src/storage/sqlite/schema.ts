@@ -117,5 +117,9 @@ export const MIGRATIONS: string[] = [
   CREATE INDEX events_secret ON events (secret_arn, id);
   CREATE INDEX secrets_next_rotation ON secrets (next_rotation_ms) WHERE rotation_enabled = 1;
   `,
+  `
+  ALTER TABLE secrets ADD COLUMN rotation_due_ms INTEGER;
+  DROP INDEX secrets_next_rotation;
+  CREATE INDEX secrets_rotation_due ON secrets (rotation_due_ms) WHERE rotation_enabled = 1;
+  `,
 ];
-

@@ -17,6 +17,7 @@ const SECRET_COLUMNS: Record<keyof NewSecret, string> = {
   lastChangedMs: 'last_changed_ms', lastAccessedMs: 'last_accessed_ms', deletedMs: 'deleted_ms',
   deletionMs: 'deletion_ms', rotationEnabled: 'rotation_enabled', rotationLambdaArn: 'rotation_lambda_arn',
   rotationRules: 'rotation_rules', lastRotatedMs: 'last_rotated_ms', nextRotationMs: 'next_rotation_ms',
+  rotationDueMs: 'rotation_due_ms',
   owningService: 'owning_service', primaryRegion: 'primary_region', resourcePolicy: 'resource_policy', tagged: 'tagged',
 };
 
@@ -34,7 +35,7 @@ function toSecret(r: Row): SecretRecord {
     deletedMs: r.deleted_ms, deletionMs: r.deletion_ms,
     rotationEnabled: r.rotation_enabled === null ? null : r.rotation_enabled === 1,
     rotationLambdaArn: r.rotation_lambda_arn, rotationRules: r.rotation_rules, lastRotatedMs: r.last_rotated_ms,
-    nextRotationMs: r.next_rotation_ms, owningService: r.owning_service, primaryRegion: r.primary_region,
+    nextRotationMs: r.next_rotation_ms, rotationDueMs: r.rotation_due_ms, owningService: r.owning_service, primaryRegion: r.primary_region,
     resourcePolicy: r.resource_policy, tagged: r.tagged === 1,
   };
 }
