@@ -126,3 +126,55 @@ test('a secret whose window has not come is never rotated by a tick', async () =
     await srv.stop();
   }
 });
+
+test('a scheduled rotation that fails waits for the next window instead of retrying at every tick', async () => {
+  let clock = Date.UTC(2026, 2, 1, 12, 0, 0);
+  let attempts = 0;
+  let fail = false;
+  let sm!: SecretsManagerClient;
+  const good = counter(() => sm);
+  const srv = await startServer({
+    now: () => clock, rotation: { tickMs: 3_600_000, retryBaseMs: 5, maxAttempts: 2 },
+    moduleFunctions: {
+      flaky: async (e, c) => {
+        attempts++;
+        if (fail) throw new Error('down');
+        return good(e, c);
+      },
+    },
+  });
+  sm = pinnedClockClient(srv, () => clock - Date.now());
+  const runs = async () => (await srv.app.ctx.store.read(async (tx) => tx.rotation.runsOf((await tx.secrets.byName('sched/c'))!.id, 50))).map((r) => r.state);
+  try {
+    await sm.send(new CreateSecretCommand({ Name: 'sched/c', SecretString: 'c' }));
+    await sm.send(new RotateSecretCommand({
+      SecretId: 'sched/c', RotationLambdaARN: 'arn:aws:lambda:us-east-1:123456789012:function:flaky', RotationRules: { AutomaticallyAfterDays: 1 },
+    }));
+    await settled(sm, 'sched/c');
+    assert.deepEqual(await runs(), ['succeeded']);
+    const sched = parseRotationRules({ AutomaticallyAfterDays: 1 });
+    const w = nextRotationWindow(sched, clock);
+    fail = true;
+    clock = w.startMs + 1000;
+    await srv.app.engine.tick();
+    for (let i = 0; i < 200 && (await runs())[0] === 'running'; i++) await sleep(10);
+    assert.deepEqual(await runs(), ['failed', 'succeeded']);
+    const afterFailure = attempts;
+    for (const later of [60_000, 3_600_000, 7_200_000]) {
+      clock = w.startMs + later;
+      await srv.app.engine.tick();
+    }
+    await sleep(50);
+    assert.equal(attempts, afterFailure, 'no new attempt inside the same window');
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'sched/c' }));
+    assert.ok(d.NextRotationDate!.getTime() < nextRotationWindow(sched, clock).startMs, 'NextRotationDate stays overdue');
+    fail = false;
+    clock = nextRotationWindow(sched, clock).startMs + 1000;
+    await srv.app.engine.tick();
+    await settled(sm, 'sched/c');
+    for (let i = 0; i < 200 && (await runs())[0] === 'running'; i++) await sleep(10);
+    assert.deepEqual(await runs(), ['succeeded', 'failed', 'succeeded']);
+  } finally {
+    await srv.stop();
+  }
+});

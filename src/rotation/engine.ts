@@ -75,7 +75,9 @@ export class RotationEngine {
       const ids: number[] = [];
       for (const s of await tx.rotation.dueSecrets(now, 100)) {
         if (!s.rotationLambdaArn || (await tx.rotation.activeRun(s.id))) continue;
-        ids.push(await this.startRun(tx, s, s.rotationLambdaArn, randomUUID(), 'rotate'));
+        // A scheduled rotation retries until its window closes (NextRotationDate is the window's last second).
+        const deadline = s.nextRotationMs !== null && s.nextRotationMs > now ? s.nextRotationMs + 1000 : undefined;
+        ids.push(await this.startRun(tx, s, s.rotationLambdaArn, randomUUID(), 'rotate', deadline));
       }
       return ids;
     });
@@ -89,7 +91,9 @@ export class RotationEngine {
    * value whose id is the token; for a test run, a copy of the current value), the run and its
    * RotationStarted event. The caller kicks the run once the transaction has committed.
    */
-  async startRun(tx: Tx, s: SecretRecord, functionArn: string, token: string, kind: 'rotate' | 'test'): Promise<number> {
+  async startRun(
+    tx: Tx, s: SecretRecord, functionArn: string, token: string, kind: 'rotate' | 'test', deadlineMs?: number,
+  ): Promise<number> {
     const now = this.ctx.now();
     const existing = await tx.secrets.version(s.id, token);
     if (!existing) {
@@ -107,7 +111,7 @@ export class RotationEngine {
     await tx.secrets.setLabels(s.id, labels);
     const id = await tx.rotation.insertRun({
       secretId: s.id, token, functionArn, kind, state: 'running', step: kind === 'test' ? 'testSecret' : 'createSecret',
-      attempt: 0, nextAttemptMs: now, deadlineMs: now + this.o.runWindowMs, leaseOwner: null, leaseUntilMs: null,
+      attempt: 0, nextAttemptMs: now, deadlineMs: deadlineMs ?? now + this.o.runWindowMs, leaseOwner: null, leaseUntilMs: null,
       leaseEpoch: 0, startedMs: now, finishedMs: null, lastError: null,
     });
     await this.event(tx, kind === 'test' ? 'TestRotationStarted' : 'RotationStarted', s.arn, { runId: id, token });
@@ -115,9 +119,9 @@ export class RotationEngine {
   }
 
   /** Runs a run's due steps soon, unless it is already running in this process. */
-  kick(runId: number): void {
+  kick(runId: number, waited = false): void {
     if (this.stopped || this.inFlight.has(runId)) return;
-    const p = this.execute(runId)
+    const p = this.execute(runId, waited)
       .catch((e) => this.o.logger?.error({ runId, err: (e as Error).name, msg: (e as Error).message }, 'rotation run failed unexpectedly'))
       .finally(() => this.inFlight.delete(runId));
     this.inFlight.set(runId, p);
@@ -126,20 +130,23 @@ export class RotationEngine {
   private later(runId: number, delayMs: number): void {
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.kick(runId);
+      this.kick(runId, true);
     }, Math.max(0, delayMs));
     t.unref();
     this.timers.add(t);
   }
 
-  private async execute(runId: number): Promise<void> {
+  /** Runs the run's steps while they succeed. `waited`: the backoff delay has passed on a timer. */
+  private async execute(runId: number, waited = false): Promise<void> {
     for (;;) {
       if (this.stopped) return;
       const now = this.ctx.now();
       const claimed = await this.ctx.store.transaction(async (tx) => {
         const run = await tx.rotation.run(runId);
         if (!run || run.state !== 'running') return undefined;
-        if ((run.nextAttemptMs ?? 0) > now) return { run, wait: (run.nextAttemptMs ?? 0) - now };
+        // The retry timer already waited the backoff; the clock (which tests may hold still) is not asked again.
+        if (!waited && (run.nextAttemptMs ?? 0) > now) return { run, wait: (run.nextAttemptMs ?? 0) - now };
+        waited = false;
         if (!(await tx.rotation.claim(runId, this.owner, now, now + this.o.leaseMs))) return undefined;
         const secret = await tx.secrets.byId(run.secretId);
         const fn = await resolveFunction(this.sources, tx, run.functionArn).catch((e: Error) => e);
@@ -244,7 +251,12 @@ export class RotationEngine {
       return;
     }
     const s = await tx.secrets.byId(run.secretId);
-    if (s) await this.dropPending(tx, s, run.token);
+    if (s) {
+      await this.dropPending(tx, s, run.token);
+      // The scheduler tries again in the next window, not at every tick; NextRotationDate stays
+      // where it was (in the past), as AWS shows an overdue rotation.
+      if (s.rotationEnabled) await tx.secrets.updateSecret(s.id, { rotationDueMs: this.schedule(s, this.ctx.now()).rotationDueMs });
+    }
     await tx.rotation.updateRun(run.id, {
       state: 'failed', finishedMs: this.ctx.now(), nextAttemptMs: null, lastError: reason, leaseOwner: null, leaseUntilMs: null,
     });
