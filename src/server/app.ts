@@ -250,11 +250,11 @@ async function checkMasterKey(store: Store, kekId: string, dataDir: string): Pro
 /** Engine tunables from LOCKSTEP_ROTATION_* variables (milliseconds). */
 function engineOptionsFromEnv(env: NodeJS.ProcessEnv): EngineOptions {
   const out: EngineOptions = {};
-  const num = (name: string) => {
+  const num = (name: string, unit = 'milliseconds') => {
     const v = env[name];
     if (v === undefined || v === '') return undefined;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of milliseconds`);
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a whole number of ${unit} (at least 1)`);
     return n;
   };
   const set = <K extends keyof EngineOptions>(k: K, v: EngineOptions[K] | undefined) => {
@@ -263,7 +263,7 @@ function engineOptionsFromEnv(env: NodeJS.ProcessEnv): EngineOptions {
   set('tickMs', num('LOCKSTEP_ROTATION_TICK_MS'));
   set('retryBaseMs', num('LOCKSTEP_ROTATION_RETRY_BASE_MS'));
   set('leaseMs', num('LOCKSTEP_ROTATION_LEASE_MS'));
-  set('maxAttempts', num('LOCKSTEP_ROTATION_MAX_ATTEMPTS'));
+  set('maxAttempts', num('LOCKSTEP_ROTATION_MAX_ATTEMPTS', 'attempts'));
   return out;
 }
 
