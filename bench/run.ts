@@ -7,6 +7,8 @@
 //
 // The servers under test run as child processes (`node dist/cli/main.js serve`, and a bare node:http
 // server for comparison); this process only generates load (autocannon, or wrk with --tool wrk).
+// Part 4 (rotation) is the exception: module rotation functions are in-process handlers, so that part
+// starts its servers in this process (startLockstep).
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,6 +22,7 @@ import { GSV_SECRET, benchSecretString, fetchGsv, runGsv, type GsvResult } from 
 import { runLoad, wrkAvailable, type LoadResult, type Tool } from './lib/load.js';
 import { runList, type ListResult } from './lib/list.js';
 import { runWrites, type WritesResult } from './lib/writes.js';
+import { runRotation, type RotationResult, type RotationThroughput } from './lib/rotation.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { Signer } from './lib/sign.js';
 import { log, since } from './lib/stats.js';
@@ -46,7 +49,14 @@ const HELP = `npm run bench -- [options]
   --secrets <n>            secrets for the ListSecrets walk                              [100000]
   --seed <m>               auto | http | inproc: how those secrets are created           [auto]
   --seed-budget <s>        auto: seed in-process when HTTP would take longer             [90]
-  --only <parts>           any of gsv,writes,list                                        [all]
+  --rotations <n>          secrets rotated with the trivial module function (and at most
+                           with the python one)                                          [1000]
+  --rotation-concurrency <n>  RotateSecret calls in flight (module function)             [16]
+  --python-budget <s>      seconds for the python rotations; fewer are run if the rate
+                           measured over the first ones says all would take longer       [40]
+  --python-concurrency <n> python rotations in flight                                    [4]
+  --tick-secrets <n>       scheduled secrets for the scheduler's tick                    [100000]
+  --only <parts>           any of gsv,writes,list,rotation                               [all]
   --profile                only profile both servers (node --cpu-prof) under GetSecretValue
                            at the highest concurrency and summarise where the time goes
   --top <n>                rows per profile table                                        [20]
@@ -70,7 +80,12 @@ const { values: a } = parseArgs({
     secrets: { type: 'string', default: '100000' },
     seed: { type: 'string', default: 'auto' },
     'seed-budget': { type: 'string', default: '90' },
-    only: { type: 'string', default: 'gsv,writes,list' },
+    rotations: { type: 'string', default: '1000' },
+    'rotation-concurrency': { type: 'string', default: '16' },
+    'python-budget': { type: 'string', default: '40' },
+    'python-concurrency': { type: 'string', default: '4' },
+    'tick-secrets': { type: 'string', default: '100000' },
+    only: { type: 'string', default: 'gsv,writes,list,rotation' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
@@ -101,11 +116,17 @@ const opts = {
   secrets: int('secrets', a.secrets, 1),
   seed: a.seed as 'auto' | 'http' | 'inproc',
   seedBudgetS: int('seed-budget', a['seed-budget'], 0),
+  rotations: int('rotations', a.rotations, 1),
+  rotationConcurrency: int('rotation-concurrency', a['rotation-concurrency'], 1),
+  pythonBudgetS: int('python-budget', a['python-budget'], 1),
+  pythonConcurrency: int('python-concurrency', a['python-concurrency'], 1),
+  tickSecrets: int('tick-secrets', a['tick-secrets'], 600),
   only: new Set((a.only as string).split(',')),
   top: int('top', a.top, 1),
 };
 if (!['auto', 'wrk', 'autocannon'].includes(opts.tool)) throw new Error('--tool must be auto, wrk or autocannon');
 if (!['auto', 'http', 'inproc'].includes(opts.seed)) throw new Error('--seed must be auto, http or inproc');
+for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
 const hasWrk = wrkAvailable();
 if (opts.tool === 'wrk' && !hasWrk) throw new Error('--tool wrk: wrk is not installed');
 const tool: Tool = opts.tool === 'auto' ? (hasWrk ? 'wrk' : 'autocannon') : (opts.tool as Tool);
@@ -154,6 +175,7 @@ async function gsvServers(profileDir?: string, serverWorkers = 1) {
 let gsv: GsvResult | undefined;
 let writes: WritesResult | undefined;
 let list: ListResult | undefined;
+let rotation: RotationResult | undefined;
 let profiles:
   | { connections: number; lockstep: ProfileSummary; bare: ProfileSummary; lockstepRun: LoadResult; bareRun: LoadResult; lockstepCpuUs: number; bareCpuUs: number }
   | undefined;
@@ -216,6 +238,12 @@ try {
         seedBudgetS: opts.seedBudgetS, seedConcurrency: 32, repeats: 5,
       });
     }
+    if (opts.only.has('rotation')) {
+      rotation = await runRotation({
+        dataDir: (name) => join(tmp, `data-${name}`), creds, rotations: opts.rotations, concurrency: opts.rotationConcurrency,
+        pythonBudgetS: opts.pythonBudgetS, pythonConcurrency: opts.pythonConcurrency, tickSecrets: opts.tickSecrets, tickRepeats: 5,
+      });
+    }
   }
 } finally {
   await stopAll();
@@ -276,6 +304,16 @@ if (list) {
   }
 }
 
+if (rotation) {
+  for (const r of [rotation.module, rotation.python]) {
+    if ('runtime' in r && r.failed) problems.push(`rotation (${r.runtime} function): ${r.failed} of ${r.rotations} failed (${r.firstError})`);
+  }
+  if (rotation.tick.due.rotationsFailed) problems.push(`rotation (tick): ${rotation.tick.due.rotationsFailed} scheduled rotations failed`);
+  if (rotation.tick.due.startedPerTick.some((n) => n !== rotation!.tick.due.dueSecrets)) {
+    problems.push(`rotation (tick): ticks started ${rotation.tick.due.startedPerTick.join(', ')} rotations, expected ${rotation.tick.due.dueSecrets} each`);
+  }
+}
+
 const summary = {
   lockstepBench: 1,
   startedAt: new Date(started).toISOString(),
@@ -290,6 +328,7 @@ const summary = {
   getSecretValue: gsv,
   writes,
   listSecrets: list,
+  rotation,
   profile: profiles,
 };
 if (a.out) writeFileSync(a.out as string, JSON.stringify(summary, null, 2) + '\n');
@@ -370,6 +409,48 @@ function report(): string {
       `   last page (${list.lastPage.items} items): p50 ${f(list.lastPage.p50Ms, 2)} ms of [${list.lastPage.samplesMs.map((x) => f(x, 2)).join(', ')}]`,
       `   server RSS: ${f(list.memory.afterStartRssKb / 1024, 1)} MiB after start, ${f(list.memory.afterWalkRssKb / 1024, 1)} MiB after the walk ` +
         `(peak ${f(list.memory.peakRssKb / 1024, 1)} MiB)`,
+      '',
+    );
+  }
+  if (rotation) {
+    const R = rotation;
+    const py = 'runtime' in R.python ? R.python : undefined;
+    out.push(
+      `4. Rotation, server in this process (startLockstep); ${f(R.seconds, 1)} s in all.`,
+      '   module: a JS handler in the server process; createSecret puts a new AWSPENDING value, finishSecret moves',
+      '   AWSCURRENT, both through the AWS SDK over HTTP to the server. RotateSecret on every secret, some calls in',
+      '   flight; the engine runs every started rotation at once.',
+      '   python: the same function with boto3 (process runtime: one python3 process per step); a fixed number of',
+      '   rotations in flight, the next RotateSecret when one finishes.',
+      '   time: first RotateSecret to the last RotationSucceeded; latency: RotateSecret call to its RotationSucceeded',
+      '   event (the event log\'s timestamps, read from the store as Lockstep.ListEvents returns them).',
+      '',
+    );
+    const rows = [R.module, ...(py ? [py] : [])];
+    table(['function', 'rotations', 'in flight', 'seconds', 'rotations/s', 'p50 ms', 'p99 ms', 'max ms', 'call p50 ms', 'failed', 'CPU', 'child CPU'],
+      rows.map((r: RotationThroughput) => [
+        r.runtime, String(r.rotations), `${r.concurrency} ${r.runtime === 'module' ? 'calls' : 'rotations'}`, f(r.seconds, 1),
+        f(r.rotationsPerS, 1), f(r.p50Ms), f(r.p99Ms), f(r.maxMs), f(r.rotateCallP50Ms, 1), String(r.failed),
+        `${f(r.processCpuPct)}%`, `${f(r.childCpuPct)}%`,
+      ]));
+    if (py?.probe) {
+      const p = py.probe;
+      out.push(`   python: ${p.rotations} rotations in ${f(p.seconds, 1)} s = ${f(p.ratePerS, 2)}/s at first; ${p.wanted} would take ~${f(p.projectedSecondsForWanted)} s, ` +
+        `so ${py.rotations} were run.`);
+    }
+    if (!py) out.push(`   python: skipped (${(R.python as { skipped: string }).skipped}).`);
+    out.push('   CPU: this process (server, engine, module function, SDK clients); child CPU: the python processes. % of one core.', '');
+    const t = R.tick;
+    out.push(`   Scheduler: engine.tick() over ${t.secrets} scheduled secrets (seeded through the store in one transaction in ${f(t.seedSeconds, 1)} s).`, '');
+    table(['tick', 'p50 ms', 'start tx p50 ms', 'samples ms'], [
+      ['none due', f(t.idle.p50Ms, 3), f(t.idle.startTxP50Ms, 3), t.idle.samplesMs.map((x) => f(x, 3)).join(', ')],
+      [`${t.due.dueSecrets} due (starts ${t.due.dueSecrets})`, f(t.due.p50Ms, 2), f(t.due.startTxP50Ms, 2), t.due.samplesMs.map((x) => f(x, 2)).join(', ')],
+    ]);
+    out.push(
+      '   start tx: the tick\'s first transaction (dueSecrets, then startRun for each due secret). The tick then kicks',
+      '   the runs and reads dueRuns; that read queues behind the runs\' first (claim) transactions, and each run\'s',
+      '   first step (here the module function\'s first SDK call) starts before it, so the whole tick includes them.',
+      '   Each tick\'s rotations finished before the next tick.',
       '',
     );
   }

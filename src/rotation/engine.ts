@@ -15,6 +15,7 @@ export interface EngineOptions {
   leaseMs?: number; // how long a claim on a run lasts without renewal
   tickMs?: number; // how often the scheduler looks for due rotations and runs
   runWindowMs?: number; // how long an on-demand rotation keeps retrying
+  maxConcurrentRuns?: number; // runs executing at once in this process; the rest wait their turn
   logger?: Logger;
 }
 
@@ -24,6 +25,7 @@ const STEPS: RotationEvent['Step'][] = ['createSecret', 'setSecret', 'testSecret
 export class RotationEngine {
   private readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Map<number, Promise<void>>();
+  private readonly queued = new Map<number, boolean>(); // run id -> its backoff has been waited
   private readonly timers = new Set<NodeJS.Timeout>();
   private ticker: NodeJS.Timeout | undefined;
   private stopped = false;
@@ -40,6 +42,7 @@ export class RotationEngine {
       leaseMs: opts.leaseMs ?? 60_000,
       tickMs: opts.tickMs ?? 30_000,
       runWindowMs: opts.runWindowMs ?? 3_600_000,
+      maxConcurrentRuns: opts.maxConcurrentRuns ?? 16,
       logger: opts.logger,
     };
   }
@@ -118,12 +121,26 @@ export class RotationEngine {
     return id;
   }
 
-  /** Runs a run's due steps soon, unless it is already running in this process. */
+  /**
+   * Runs a run's due steps soon, unless it is already running in this process. At most
+   * maxConcurrentRuns execute at once (each may start a function process); the others queue.
+   */
   kick(runId: number, waited = false): void {
     if (this.stopped || this.inFlight.has(runId)) return;
+    if (this.inFlight.size >= this.o.maxConcurrentRuns) {
+      this.queued.set(runId, (this.queued.get(runId) ?? false) || waited);
+      return;
+    }
     const p = this.execute(runId, waited)
       .catch((e) => this.o.logger?.error({ runId, err: (e as Error).name, msg: (e as Error).message }, 'rotation run failed unexpectedly'))
-      .finally(() => this.inFlight.delete(runId));
+      .finally(() => {
+        this.inFlight.delete(runId);
+        const next = this.queued.entries().next();
+        if (!next.done) {
+          this.queued.delete(next.value[0]);
+          this.kick(next.value[0], next.value[1]);
+        }
+      });
     this.inFlight.set(runId, p);
   }
 
@@ -161,9 +178,12 @@ export class RotationEngine {
       const event: RotationEvent = { Step: step, SecretId: secret.arn, ClientRequestToken: run.token, RotationToken: run.token };
       const t0 = Date.now();
       const startedMs = this.ctx.now();
+      // The heartbeat extends the lease at the same epoch: only a takeover by another worker moves it.
       const heartbeat = setInterval(() => {
-        void this.ctx.store.transaction((tx) => tx.rotation.claim(runId, this.owner, this.ctx.now(), this.ctx.now() + this.o.leaseMs));
-      }, Math.max(1000, this.o.leaseMs / 3));
+        void this.ctx.store
+          .transaction((tx) => tx.rotation.renew(runId, this.owner, run.leaseEpoch, this.ctx.now() + this.o.leaseMs))
+          .catch(() => undefined);
+      }, Math.max(250, this.o.leaseMs / 3));
       heartbeat.unref();
       const outcome = await fn.invoke(event).finally(() => clearInterval(heartbeat));
       const durationMs = Date.now() - t0;

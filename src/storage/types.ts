@@ -180,6 +180,8 @@ export interface RotationRepo {
   dueRuns(nowMs: number, limit: number): Promise<RotationRun[]>;
   /** Takes the lease on a run if it is free or expired; true when taken. */
   claim(id: number, owner: string, nowMs: number, untilMs: number): Promise<boolean>;
+  /** Extends a lease this owner holds at this epoch (a heartbeat); false when it was lost. */
+  renew(id: number, owner: string, epoch: number, untilMs: number): Promise<boolean>;
   addStep(s: StepRecord): Promise<void>;
   steps(runId: number): Promise<StepRecord[]>;
   /** Secrets with rotation enabled whose next rotation date has come. */

@@ -159,6 +159,25 @@ export function storageConformance(backend: string, open: () => Store): void {
     });
   });
 
+  withStore('rotation leases: claim moves the epoch, renew keeps it, a lost lease cannot be renewed', async (store) => {
+    await store.transaction(async (tx) => {
+      const sid = await tx.secrets.insertSecret(newSecret('lease'));
+      const id = await tx.rotation.insertRun({
+        secretId: sid, token: 't', functionArn: 'f', kind: 'rotate', state: 'running', step: 'createSecret', attempt: 0,
+        nextAttemptMs: 0, deadlineMs: null, leaseOwner: null, leaseUntilMs: null, leaseEpoch: 0, startedMs: 0, finishedMs: null, lastError: null,
+      });
+      assert.equal(await tx.rotation.claim(id, 'a', 100, 200), true);
+      const e1 = (await tx.rotation.run(id))!.leaseEpoch;
+      assert.equal(await tx.rotation.claim(id, 'b', 150, 250), false, 'a live lease is not taken');
+      assert.equal(await tx.rotation.renew(id, 'a', e1, 400), true);
+      assert.equal((await tx.rotation.run(id))!.leaseEpoch, e1, 'renewing keeps the epoch');
+      assert.equal((await tx.rotation.run(id))!.leaseUntilMs, 400);
+      assert.equal(await tx.rotation.claim(id, 'b', 500, 600), true, 'an expired lease is taken');
+      assert.equal(await tx.rotation.renew(id, 'a', e1, 900), false, 'the old owner cannot renew');
+      assert.ok((await tx.rotation.run(id))!.leaseEpoch > e1);
+    });
+  });
+
   withStore('access keys and meta', async (store) => {
     await store.transaction(async (tx) => {
       await tx.identity.putAccessKey({ accessKeyId: 'K1', sealedSecret: Buffer.from('s'), principal: 'root', createdMs: 1, status: 'Active' });

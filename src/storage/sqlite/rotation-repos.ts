@@ -97,6 +97,12 @@ export function sqliteRotationRepo(st: St, toSecret: (r: Row) => SecretRecord): 
       ).run(owner, untilMs, id, nowMs, owner);
       return r.changes > 0;
     },
+    async renew(id, owner, epoch, untilMs) {
+      const r = st(
+        "UPDATE rotation_runs SET lease_until_ms = ? WHERE id = ? AND state = 'running' AND lease_owner = ? AND lease_epoch = ?",
+      ).run(untilMs, id, owner, epoch);
+      return r.changes > 0;
+    },
     async addStep(s: StepRecord) {
       st(
         `INSERT INTO rotation_steps (run_id, step, attempt, started_ms, duration_ms, outcome, error)

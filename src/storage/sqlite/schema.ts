@@ -122,4 +122,7 @@ export const MIGRATIONS: string[] = [
   DROP INDEX secrets_next_rotation;
   CREATE INDEX secrets_rotation_due ON secrets (rotation_due_ms) WHERE rotation_enabled = 1;
   `,
+  `
+  CREATE INDEX rotation_runs_secret ON rotation_runs (secret_id, state);
+  `,
 ];
