@@ -232,3 +232,28 @@ describe('history and events', () => {
     assert.ok(!ev.body.includes('canary-leaky-pass-123'));
   });
 });
+
+describe('bad rotation input', () => {
+  test('malformed or too-frequent schedules are refused with InvalidParameterException and change nothing', async () => {
+    const arn = srv.app.registerRotationFunction('never-called', async () => {
+      throw new Error('must not run');
+    });
+    await sm.send(new CreateSecretCommand({ Name: 'rot/badrules', SecretString: 'x' }));
+    for (const RotationRules of [
+      { ScheduleExpression: 'rate(1 hours)' },
+      { ScheduleExpression: 'cron(0 * * * ? *)' },
+      { ScheduleExpression: 'every day' },
+      { AutomaticallyAfterDays: 2, ScheduleExpression: 'rate(2 days)' },
+      { ScheduleExpression: 'rate(1 day)', Duration: '25h' },
+    ]) {
+      const err = await rejects(
+        sm.send(new RotateSecretCommand({ SecretId: 'rot/badrules', RotationLambdaARN: arn, RotationRules })),
+        ['InvalidParameterException', 'ValidationException'],
+      );
+      assert.ok(err.message.length > 10);
+    }
+    const d = await sm.send(new DescribeSecretCommand({ SecretId: 'rot/badrules' }));
+    assert.equal(d.RotationEnabled, undefined);
+    assert.deepEqual(Object.keys(d.VersionIdsToStages!).length, 1);
+  });
+});
