@@ -6,10 +6,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, ListSecretsCommand,
-  PutSecretValueCommand, type SecretsManagerClient,
+  PutSecretValueCommand,
 } from '@aws-sdk/client-secrets-manager';
 import {
-  ROOT, cleanupProcesses, launchServer, parseCredentialsFile, runCli, spawnServer, tempDir, type ServerProcess,
+  ROOT, cleanupProcesses, launchServer, parseCredentialsFile, runCli, spawnServer, tempDir,
 } from './helpers/process.js';
 import { heldRequest } from './helpers/raw.js';
 

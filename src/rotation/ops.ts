@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Errors, Messages } from '../errors.js';
 import type { Tx, SecretRecord } from '../storage/types.js';
 import { type ServiceContext, requireLiveSecret } from '../secrets/context.js';
@@ -75,9 +74,4 @@ export function rotationService(ctx: ServiceContext, engine: RotationEngine, sou
       }
     },
   };
-}
-
-/** A fresh token for a scheduled rotation. */
-export function newToken(): string {
-  return randomUUID();
 }

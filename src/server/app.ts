@@ -1,7 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
@@ -271,9 +270,4 @@ function engineOptionsFromEnv(env: NodeJS.ProcessEnv): EngineOptions {
 export function errorSummary(e: unknown): { type: string; stack?: string } {
   if (e instanceof Error) return { type: e.name, stack: e.stack?.split('\n').slice(1, 6).join('\n') };
   return { type: typeof e };
-}
-
-/** Where the root credentials live in a data directory. */
-export function rootCredentialsPath(dataDir: string): string {
-  return join(dataDir, 'root-credentials');
 }
