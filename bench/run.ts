@@ -419,7 +419,7 @@ function report(): string {
       `4. Rotation, server in this process (startLockstep); ${f(R.seconds, 1)} s in all.`,
       '   module: a JS handler in the server process; createSecret puts a new AWSPENDING value, finishSecret moves',
       '   AWSCURRENT, both through the AWS SDK over HTTP to the server. RotateSecret on every secret, some calls in',
-      '   flight; the engine runs every started rotation at once.',
+      '   flight; the engine executes up to 16 runs at once and queues the rest.',
       '   python: the same function with boto3 (process runtime: one python3 process per step); a fixed number of',
       '   rotations in flight, the next RotateSecret when one finishes.',
       '   time: first RotateSecret to the last RotationSucceeded; latency: RotateSecret call to its RotationSucceeded',

@@ -34,7 +34,7 @@ export interface RotationThroughput {
   failed: number;
   firstError?: string;
   /**
-   * module: RotateSecret calls in flight (the engine itself runs every started rotation at once).
+   * module: RotateSecret calls in flight (the engine executes up to 16 runs at once and queues the rest).
    * python: rotations in flight (the next RotateSecret waits for a rotation to finish).
    */
   concurrency: number;
