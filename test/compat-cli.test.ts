@@ -1,10 +1,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupProcesses, childEnv, spawnServer, tempDir, type ServerProcess } from './helpers/process.js';
+import { awsCliEnv, runCommand } from './helpers/functions.js';
 
 /*
  * The same scenario through the `aws` CLI (v1) and through boto3, against a real server process.
@@ -35,26 +36,10 @@ interface Run {
 
 /** Environment for aws / python: only the given credentials file, no config, no instance metadata. */
 function awsEnv(server: ServerProcess, credentialsFile: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return childEnv({
-    AWS_SHARED_CREDENTIALS_FILE: credentialsFile,
-    AWS_CONFIG_FILE: join(server.dataDir, 'no-such-config'),
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_PAGER: '',
-    PYTHONWARNINGS: 'ignore',
-    ...extra,
-  });
+  return awsCliEnv(credentialsFile, server.dataDir, extra);
 }
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, encoding: 'utf8', timeout: 30_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> => runCommand(cmd, args, env, { timeoutMs: 30_000, maxBuffer: 16 * 1024 * 1024 });
 
 /** A credentials file like the server's, with `edit` applied to the key pair. */
 function editedCredentials(server: ServerProcess, name: string, edit: (k: { id: string; secret: string }) => { id: string; secret: string }): string {

@@ -9,7 +9,7 @@ import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { MAIN, ROOT, childEnv, cleanupProcesses, spawnServer, type ServerProcess } from './helpers/process.js';
-import { sdkSignedPost } from './helpers/raw.js';
+import { finishedRotationRun } from './helpers/functions.js';
 import { newApiKey, startApiKeyService, type ApiKeyService } from './fixtures/api-key-service.js';
 
 /*
@@ -121,18 +121,7 @@ after(async () => {
 });
 
 /** The run of a rotation token (Lockstep.GetRotationHistory), once it has ended. */
-async function finishedRun(secretId: string, token: string, timeoutMs = 30_000): Promise<any> {
-  const target = { endpoint: server.url, region: REGION, credentials: server.readCredentials() };
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await sdkSignedPost(target, '', JSON.stringify({ SecretId: secretId }), { rawTarget: 'Lockstep.GetRotationHistory' });
-    assert.equal(res.status, 200, res.body);
-    const run = (res.json!.Runs as any[]).find((r) => r.Token === token);
-    if (run && run.State !== 'running') return run;
-    if (Date.now() > until) throw new Error(`the rotation of ${secretId} did not end: ${res.body}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const finishedRun = (secretId: string, token: string, timeoutMs?: number): Promise<any> => finishedRotationRun(server, secretId, token, timeoutMs);
 
 const steps = (run: any) => run.Steps.map((s: any) => `${s.Step}:${s.Attempt}:${s.Outcome}`);
 const FOUR_STEPS = ['createSecret:1:succeeded', 'setSecret:1:succeeded', 'testSecret:1:succeeded', 'finishSecret:1:succeeded'];

@@ -1,13 +1,14 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8 } from 'fflate';
 import {
   AddPermissionCommand, CreateFunctionCommand, DeleteFunctionCommand, GetFunctionCommand, GetFunctionConfigurationCommand,
   GetPolicyCommand, LambdaClient, ListFunctionsCommand, RemovePermissionCommand, UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand, type CreateFunctionCommandInput,
 } from '@aws-sdk/client-lambda';
-import { startServer, type TestServer } from './helpers/server.js';
+import { type TestServer } from './helpers/server.js';
+import { useLambdaServer, zipOf } from './helpers/functions.js';
 import { rejects } from './helpers/sdk.js';
 import { sdkSigner } from './helpers/raw.js';
 
@@ -18,10 +19,6 @@ import { sdkSigner } from './helpers/raw.js';
 
 const ROLE = 'arn:aws:iam::123456789012:role/rotation';
 const PY = 'def handler(event, context):\n    return {"ok": True}\n';
-
-function zipOf(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)])));
-}
 
 let srv: TestServer;
 let lambda: LambdaClient;
@@ -50,14 +47,7 @@ async function raw(method: string, path: string, body = '', creds = srv.credenti
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-before(async () => {
-  srv = await startServer();
-  lambda = new LambdaClient({ endpoint: srv.endpoint, region: srv.region, credentials: srv.credentials, maxAttempts: 1 });
-});
-after(async () => {
-  lambda.destroy();
-  await srv.stop();
-});
+useLambdaServer((s) => ({ srv, lambda } = s));
 
 describe('function CRUD', () => {
   test('CreateFunction answers the configuration, CodeSha256 as Lambda computes it', async () => {

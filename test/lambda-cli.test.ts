@@ -1,12 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { startServer, type TestServer } from './helpers/server.js';
 import { MAIN, ROOT, childEnv } from './helpers/process.js';
+import { awsCliEnv, runCommand, type CommandRun } from './helpers/functions.js';
 
 /*
  * The same API through the real `aws` CLI (v1, botocore), which serialises rest-json its own way
@@ -17,20 +18,9 @@ import { MAIN, ROOT, childEnv } from './helpers/process.js';
 const HAVE_AWS = spawnSync('aws', ['--version'], { encoding: 'utf8', env: childEnv() }).status === 0;
 const ROLE = 'arn:aws:iam::123456789012:role/rotation';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = CommandRun;
 
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, encoding: 'utf8', timeout: 60_000, cwd: ROOT }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> => runCommand(cmd, args, env, { timeoutMs: 60_000, cwd: ROOT });
 
 let srv: TestServer;
 let env: NodeJS.ProcessEnv;
@@ -57,15 +47,7 @@ function lockstep(args: string[]): Promise<Run> {
 
 before(async () => {
   srv = await startServer();
-  env = childEnv({
-    AWS_SHARED_CREDENTIALS_FILE: join(srv.dataDir, 'root-credentials'),
-    AWS_CONFIG_FILE: join(srv.dataDir, 'no-such-config'),
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_PAGER: '',
-    PYTHONWARNINGS: 'ignore',
-  });
+  env = awsCliEnv(join(srv.dataDir, 'root-credentials'), srv.dataDir);
 });
 after(() => srv.stop());
 

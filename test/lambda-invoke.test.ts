@@ -1,12 +1,13 @@
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { strToU8, zipSync } from 'fflate';
+import { strToU8 } from 'fflate';
 import { CreateFunctionCommand, InvokeCommand, LambdaClient, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
 import { CreateSecretCommand } from '@aws-sdk/client-secrets-manager';
-import { startServer, type TestServer } from './helpers/server.js';
+import { type TestServer } from './helpers/server.js';
+import { useLambdaServer, zipOf } from './helpers/functions.js';
 import { rejects } from './helpers/sdk.js';
 
 /*
@@ -21,10 +22,6 @@ test('boto3 is installed for python3 (.ci/run installs it)', () => assert.ok(HAV
 let srv: TestServer;
 let lambda: LambdaClient;
 let seq = 0;
-
-function zipOf(files: Record<string, string>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(files).map(([k, v]) => [k, strToU8(v)])));
-}
 
 async function create(runtime: string, handler: string, files: Record<string, string>, extra: { Timeout?: number; Environment?: { Variables: Record<string, string> } } = {}) {
   const name = `inv-${++seq}`;
@@ -53,14 +50,7 @@ function assertOk(r: { out: InvokeCommandOutput; text: string }) {
   assert.equal(r.out.FunctionError, undefined, `function failed: ${r.text}`);
 }
 
-before(async () => {
-  srv = await startServer();
-  lambda = new LambdaClient({ endpoint: srv.endpoint, region: srv.region, credentials: srv.credentials, maxAttempts: 1 });
-});
-after(async () => {
-  lambda.destroy();
-  await srv.stop();
-});
+useLambdaServer((s) => ({ srv, lambda } = s));
 
 describe('handlers return payloads', { concurrency: true }, () => {
   test('python: event in, payload out, with the Lambda context', async () => {

@@ -3,13 +3,12 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { strToU8, zipSync } from 'fflate';
-import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { cleanupProcesses, spawnServer, tempDir, type ServerProcess } from './helpers/process.js';
-import { sdkSignedPost } from './helpers/raw.js';
+import { alive, createRotationFunction, extension, history, sleep, until, type RunEntry, type StepEntry } from './helpers/functions.js';
 
 /*
  * SIGKILL of `lockstep serve` in the middle of a rotation. A python rotation function (boto3, no
@@ -82,33 +81,6 @@ def lambda_handler(event, context):
     time.sleep(0.5)
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined> | T | undefined, everyMs = 25): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-interface StepEntry { Step: string; Attempt: number; StartedDate: number; DurationMs: number; Outcome: string; Error?: string }
-interface RunEntry { RunId: number; Token: string; Kind: string; State: string; NextStep?: string; LastError?: string; Steps: StepEntry[] }
-
-function target(p: ServerProcess) {
-  return { endpoint: p.url, region: 'us-east-1', credentials: p.readCredentials() };
-}
-
-async function extension(p: ServerProcess, op: string, input: Record<string, unknown>): Promise<Record<string, any>> {
-  const res = await sdkSignedPost(target(p), '', JSON.stringify(input), { rawTarget: `Lockstep.${op}` });
-  assert.equal(res.status, 200, `Lockstep.${op}: ${res.body}`);
-  return res.json!;
-}
-
-const history = async (p: ServerProcess, secretId: string) => (await extension(p, 'GetRotationHistory', { SecretId: secretId })).Runs as RunEntry[];
-
 /** The progress file as [what, pid] lines. */
 function progress(file: string): { what: string; pid: number }[] {
   if (!existsSync(file)) return [];
@@ -116,16 +88,6 @@ function progress(file: string): { what: string; pid: number }[] {
     const i = l.lastIndexOf(' ');
     return { what: l.slice(0, i), pid: Number(l.slice(i + 1)) };
   });
-}
-
-/** True while the process exists and is not a zombie. */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Pids of function processes left behind by a killed server, and the data directories of this file's servers. */
@@ -222,14 +184,11 @@ async function setup(name: string) {
   const lambda = new LambdaClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...p.readCredentials() }, maxAttempts: 1 });
   let fnArn: string;
   try {
-    fnArn = (await lambda.send(new CreateFunctionCommand({
-      FunctionName: name, Runtime: 'python3.12', Role: ROLE, Handler: 'rotator.lambda_handler', Timeout: 30,
-      Environment: { Variables: { PROGRESS_FILE: progressFile, DB_FILE: dbFile } },
-      Code: { ZipFile: zipSync({ 'rotator.py': strToU8(ROTATOR) }) },
-    }))).FunctionArn!;
-    await lambda.send(new AddPermissionCommand({
-      FunctionName: name, StatementId: 'secretsmanager', Action: 'lambda:InvokeFunction', Principal: 'secretsmanager.amazonaws.com',
-    }));
+    fnArn = await createRotationFunction(lambda, {
+      name, role: ROLE, handler: 'rotator.lambda_handler', timeout: 30,
+      env: { PROGRESS_FILE: progressFile, DB_FILE: dbFile },
+      code: { 'rotator.py': ROTATOR },
+    });
   } finally {
     lambda.destroy();
   }

@@ -2,13 +2,12 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { strToU8, zipSync } from 'fflate';
-import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { cleanupProcesses, spawnServer, tempDir, type ServerProcess } from './helpers/process.js';
-import { sdkSignedPost } from './helpers/raw.js';
+import { alive, createRotationFunction, extension as lockstepExtension, history as lockstepHistory, sleep, until, type RunEntry } from './helpers/functions.js';
 
 /*
  * Rotation functions that misbehave, run by `lockstep serve` as python processes:
@@ -107,20 +106,6 @@ def lambda_handler(event, context):
     raise RuntimeError("the database refused the new password for step " + event["Step"])
 `;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined> | T | undefined, everyMs = 50): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(everyMs);
-  }
-}
-
-interface StepEntry { Step: string; Attempt: number; StartedDate: number; DurationMs: number; Outcome: string; Error?: string }
-interface RunEntry { RunId: number; Token: string; Kind: string; State: string; NextStep?: string; LastError?: string; Steps: StepEntry[] }
 interface EventEntry { EventId: number; Type: string; SecretArn?: string; Detail: Record<string, unknown> }
 
 /** A `lockstep serve` child with its clients. */
@@ -158,27 +143,11 @@ after(async () => {
   await cleanupProcesses();
 });
 
-async function extension(srv: Srv, op: string, input: Record<string, unknown>): Promise<Record<string, any>> {
-  const target = { endpoint: srv.p.url, region: 'us-east-1', credentials: srv.p.readCredentials() };
-  const res = await sdkSignedPost(target, '', JSON.stringify(input), { rawTarget: `Lockstep.${op}` });
-  assert.equal(res.status, 200, `Lockstep.${op}: ${res.body}`);
-  return res.json!;
-}
+const extension = (srv: Srv, op: string, input: Record<string, unknown>) => lockstepExtension(srv.p, op, input);
+const history = (srv: Srv, secretId: string) => lockstepHistory(srv.p, secretId);
 
-const history = async (srv: Srv, secretId: string) => (await extension(srv, 'GetRotationHistory', { SecretId: secretId })).Runs as RunEntry[];
-
-async function createFunction(srv: Srv, name: string, opts: { code: Record<string, string>; handler: string; timeout: number; env?: Record<string, string> }) {
-  const zip: Record<string, Uint8Array> = {};
-  for (const [file, text] of Object.entries(opts.code)) zip[file] = strToU8(text);
-  const arn = (await srv.lambda.send(new CreateFunctionCommand({
-    FunctionName: name, Runtime: 'python3.12', Role: ROLE, Handler: opts.handler, Timeout: opts.timeout,
-    Environment: opts.env ? { Variables: opts.env } : undefined,
-    Code: { ZipFile: zipSync(zip) },
-  }))).FunctionArn!;
-  await srv.lambda.send(new AddPermissionCommand({
-    FunctionName: name, StatementId: 'secretsmanager', Action: 'lambda:InvokeFunction', Principal: 'secretsmanager.amazonaws.com',
-  }));
-  return arn;
+function createFunction(srv: Srv, name: string, opts: { code: Record<string, string>; handler: string; timeout: number; env?: Record<string, string> }) {
+  return createRotationFunction(srv.lambda, { name, role: ROLE, ...opts });
 }
 
 async function createSecret(srv: Srv, name: string) {
@@ -196,16 +165,6 @@ async function finishedRun(srv: Srv, secretId: string, timeoutMs = 20_000): Prom
     });
   } catch (e) {
     throw new Error(`${(e as Error).message}: ${JSON.stringify(last)}`);
-  }
-}
-
-/** True while the process exists and is not a zombie (a killed process its parent has not reaped yet). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
   }
 }
 

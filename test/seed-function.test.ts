@@ -1,13 +1,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { strToU8, zipSync } from 'fflate';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MAIN, ROOT, childEnv, cleanupProcesses, spawnServer, type ServerProcess } from './helpers/process.js';
-import { sdkSignedPost } from './helpers/raw.js';
+import { awsCliEnv, finishedRotationRun, runCommand, zipOf, type CommandRun } from './helpers/functions.js';
 import { newApiKey, startApiKeyService, type ApiKeyService } from './fixtures/api-key-service.js';
 
 /*
@@ -68,20 +67,7 @@ function seedModule(serviceUrl: string) {
   return { module, structure, apiKey, missing, urls };
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function run(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { env, encoding: 'utf8', timeout: 30_000, cwd: ROOT }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const run = (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<CommandRun> => runCommand(cmd, args, env, { timeoutMs: 30_000, cwd: ROOT });
 
 let server: ServerProcess;
 let service: ApiKeyService;
@@ -103,18 +89,7 @@ async function lockstep(...args: string[]): Promise<string> {
 }
 
 /** The newest run of a secret's rotation history (Lockstep.GetRotationHistory), once it has ended. */
-async function finishedRun(secretId: string, token: string, timeoutMs = 30_000): Promise<any> {
-  const target = { endpoint: server.url, region: 'us-east-1', credentials: server.readCredentials() };
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const res = await sdkSignedPost(target, '', JSON.stringify({ SecretId: secretId }), { rawTarget: 'Lockstep.GetRotationHistory' });
-    assert.equal(res.status, 200, res.body);
-    const r = (res.json!.Runs as any[]).find((x) => x.Token === token);
-    if (r && r.State !== 'running') return r;
-    if (Date.now() > until) throw new Error(`the rotation of ${secretId} did not end: ${res.body}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
+const finishedRun = (secretId: string, token: string, timeoutMs?: number): Promise<any> => finishedRotationRun(server, secretId, token, timeoutMs);
 
 const startLines = (log: string) => log.split('\n').filter((l) => /^START RequestId: [0-9a-f-]{36} Version: \$LATEST$/.test(l));
 
@@ -122,15 +97,7 @@ before(async () => {
   service = await startApiKeyService();
   server = await spawnServer({ env: { LOCKSTEP_ROTATION_RETRY_BASE_MS: '100', LOCKSTEP_ROTATION_MAX_ATTEMPTS: '2' } });
   sm = server.client();
-  awsEnv = childEnv({
-    AWS_SHARED_CREDENTIALS_FILE: join(server.dataDir, 'root-credentials'),
-    AWS_CONFIG_FILE: join(server.dataDir, 'no-such-config'),
-    AWS_DEFAULT_REGION: 'us-east-1',
-    AWS_EC2_METADATA_DISABLED: 'true',
-    AWS_MAX_ATTEMPTS: '1',
-    AWS_PAGER: '',
-    PYTHONWARNINGS: 'ignore',
-  });
+  awsEnv = awsCliEnv(join(server.dataDir, 'root-credentials'), server.dataDir);
 });
 after(async () => {
   await service?.close();
@@ -165,7 +132,7 @@ describe("the seed's custom rotation function, unchanged", () => {
     service.addKey(apiKey);
     const { module } = seedModule(service.url);
     const zipFile = join(server.dataDir, 'seed-rotation.zip');
-    writeFileSync(zipFile, zipSync({ [`${MODULE}.py`]: strToU8(module) }));
+    writeFileSync(zipFile, zipOf({ [`${MODULE}.py`]: module }));
 
     const created = await aws('lambda', 'create-function', '--function-name', FUNCTION, '--runtime', 'python3.12',
       '--handler', `${MODULE}.handler`, '--role', ROLE, '--zip-file', `fileb://${zipFile}`, '--timeout', '30');
