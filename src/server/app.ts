@@ -57,6 +57,13 @@ export interface Lockstep {
 
 const TARGET_PREFIX = 'secretsmanager.';
 
+/**
+ * Idle keep-alive connections stay open this long. Clients (the SDKs' agents) keep idle sockets and
+ * reuse them; a server that closes sooner races them and a request lands on a closing socket
+ * (ECONNRESET). A long timeout makes that race rare; shutdown closes idle connections anyway.
+ */
+const KEEP_ALIVE_MS = 65_000;
+
 /** A data directory made ready: keys loaded, store open and migrated, credentials in place. */
 export interface Prepared {
   keyring: Keyring;
@@ -169,7 +176,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   }
 
   const server = createServer(
-    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 },
+    { requestTimeout: 30_000, headersTimeout: 10_000, keepAliveTimeout: KEEP_ALIVE_MS, maxHeaderSize: 16 * 1024 },
     (req, res) => void handle(req, res),
   );
   server.on('clientError', (_err, socket) => {
