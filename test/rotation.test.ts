@@ -212,6 +212,9 @@ describe('history and events', () => {
     assert.match(cli.stdout, /testSecret\s+attempt 1 failed/);
     assert.match(cli.stdout, /finishSecret\s+attempt 1 succeeded/);
     for (const out of [res.body, ev.body, cli.stdout]) assert.ok(!out.includes('hist-secret-value-1'));
+    const bad = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'rotation', 'history', 'rot/hist', '--limit', '-1', '--data-dir', srv.dataDir], { encoding: 'utf8' });
+    assert.notEqual(bad.status, 0);
+    assert.match(bad.stderr, /--limit must be a whole number from 1 to 1000/);
   });
 
   test('a failing function\'s error is redacted in the journal: the secret value never appears', async () => {

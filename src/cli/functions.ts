@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { dataDirOption, wholeNumber } from './options.js';
 import { logPath, readLog } from '../rotation/functions/logs.js';
 
 /** A function name from a name or a function ARN (`$LATEST` qualifier allowed). */
@@ -23,14 +24,8 @@ export function functionsCommand(): Command {
     .command('logs')
     .description("print a function's log: the output of its invocations, with Lambda's START/END/REPORT lines")
     .argument('<name>', 'function name or ARN')
-    .addOption(new Option('--data-dir <dir>', 'the data directory of the server').env('LOCKSTEP_DATA_DIR').default('./lockstep-data'))
-    .addOption(
-      new Option('--lines <n>', 'print only the last n lines').argParser((v) => {
-        const n = Number(v);
-        if (!Number.isInteger(n) || n < 1) throw new Error('--lines must be a whole number of at least 1');
-        return n;
-      }),
-    )
+    .addOption(dataDirOption())
+    .addOption(new Option('--lines <n>', 'print only the last n lines').argParser(wholeNumber('--lines', 1)))
     .action((value: string, o: { dataDir: string; lines?: number }) => {
       const name = nameOf(value);
       const dataDir = resolve(o.dataDir);

@@ -1,16 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
+import { dataDirOption, wholeNumber } from './options.js';
 import { pino, type Logger } from 'pino';
 import { prepareDataDir, startLockstep, type Lockstep } from '../server/app.js';
-
-function intOption(name: string, min: number, max: number) {
-  return (v: string): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${name} must be a whole number from ${min} to ${max}`);
-    return n;
-  };
-}
 
 interface ServeOptions {
   port: number;
@@ -116,13 +109,13 @@ async function servePrimary(o: ServeOptions, dataDir: string, logger: Logger): P
 export function serveCommand(): Command {
   return new Command('serve')
     .description('Run the Lockstep server')
-    .addOption(new Option('--port <port>', 'port to listen on').env('LOCKSTEP_PORT').default(8400).argParser(intOption('--port', 0, 65535)))
+    .addOption(new Option('--port <port>', 'port to listen on').env('LOCKSTEP_PORT').default(8400).argParser(wholeNumber('--port', 0, 65535)))
     .addOption(new Option('--host <host>', 'address to listen on').env('LOCKSTEP_HOST').default('127.0.0.1'))
-    .addOption(new Option('--data-dir <dir>', 'where data, keys and credentials live').env('LOCKSTEP_DATA_DIR').default('./lockstep-data'))
+    .addOption(dataDirOption('where data, keys and credentials live'))
     .addOption(new Option('--region <region>', 'the AWS Region this server answers as').env('LOCKSTEP_REGION').default('us-east-1'))
     .addOption(new Option('--account-id <id>', 'the 12-digit account id in ARNs').env('LOCKSTEP_ACCOUNT_ID').default('123456789012'))
     .addOption(new Option('--storage <backend>', 'storage backend').env('LOCKSTEP_STORAGE').default('sqlite'))
-    .addOption(new Option('--workers <n>', 'server processes sharing the port (one per core uses the machine)').env('LOCKSTEP_WORKERS').default(1).argParser(intOption('--workers', 1, 64)))
+    .addOption(new Option('--workers <n>', 'server processes sharing the port (one per core uses the machine)').env('LOCKSTEP_WORKERS').default(1).argParser(wholeNumber('--workers', 1, 64)))
     .addOption(new Option('--log-level <level>', 'log level').env('LOCKSTEP_LOG_LEVEL').default('info'))
     .action(async (o: ServeOptions) => {
       if (!/^\d{12}$/.test(o.accountId)) throw new Error('--account-id must be 12 digits');
