@@ -7,8 +7,9 @@
 //
 // The servers under test run as child processes (`node dist/cli/main.js serve`, and a bare node:http
 // server for comparison); this process only generates load (autocannon, or wrk with --tool wrk).
-// Part 4 (rotation) is the exception: module rotation functions are in-process handlers, so that part
-// starts its servers in this process (startLockstep).
+// Parts 4 (rotation) and 5 (db) are the exception: module rotation functions are in-process handlers, so
+// those parts start their servers in this process (startLockstep); part 5 also starts a private PostgreSQL
+// cluster and uses the machine's MariaDB.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { runLoad, wrkAvailable, type LoadResult, type Tool } from './lib/load.js
 import { runList, type ListResult } from './lib/list.js';
 import { runWrites, type WritesResult } from './lib/writes.js';
 import { runRotation, type RotationResult, type RotationThroughput } from './lib/rotation.js';
+import { cleanupDb, runDbRotation, type DbEngineResult, type DbResult } from './lib/db-rotation.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { Signer } from './lib/sign.js';
 import { log, since } from './lib/stats.js';
@@ -56,7 +58,9 @@ const HELP = `npm run bench -- [options]
                            measured over the first ones says all would take longer       [40]
   --python-concurrency <n> python rotations in flight                                    [4]
   --tick-secrets <n>       scheduled secrets for the scheduler's tick                    [100000]
-  --only <parts>           any of gsv,writes,list,rotation                               [all]
+  --db-users <n>           db: single-user secrets, and alternating-user pairs, rotated
+                           per engine (PostgreSQL, MariaDB) with the built-in functions  [200]
+  --only <parts>           any of gsv,writes,list,rotation,db                            [all]
   --profile                only profile both servers (node --cpu-prof) under GetSecretValue
                            at the highest concurrency and summarise where the time goes
   --top <n>                rows per profile table                                        [20]
@@ -85,7 +89,8 @@ const { values: a } = parseArgs({
     'python-budget': { type: 'string', default: '40' },
     'python-concurrency': { type: 'string', default: '4' },
     'tick-secrets': { type: 'string', default: '100000' },
-    only: { type: 'string', default: 'gsv,writes,list,rotation' },
+    'db-users': { type: 'string', default: '200' },
+    only: { type: 'string', default: 'gsv,writes,list,rotation,db' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
@@ -121,12 +126,13 @@ const opts = {
   pythonBudgetS: int('python-budget', a['python-budget'], 1),
   pythonConcurrency: int('python-concurrency', a['python-concurrency'], 1),
   tickSecrets: int('tick-secrets', a['tick-secrets'], 600),
+  dbUsers: int('db-users', a['db-users'], 1),
   only: new Set((a.only as string).split(',')),
   top: int('top', a.top, 1),
 };
 if (!['auto', 'wrk', 'autocannon'].includes(opts.tool)) throw new Error('--tool must be auto, wrk or autocannon');
 if (!['auto', 'http', 'inproc'].includes(opts.seed)) throw new Error('--seed must be auto, http or inproc');
-for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation', 'db'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
 const hasWrk = wrkAvailable();
 if (opts.tool === 'wrk' && !hasWrk) throw new Error('--tool wrk: wrk is not installed');
 const tool: Tool = opts.tool === 'auto' ? (hasWrk ? 'wrk' : 'autocannon') : (opts.tool as Tool);
@@ -146,9 +152,15 @@ const t0 = process.hrtime.bigint();
 const loadAtStart = loadavg()[0];
 
 const stopAll = stopAllChildren;
+// The listener stays registered while the cleanup runs (a helper that re-raises a signal nobody else
+// listens for would otherwise end the process first); a second signal exits at once.
+let interrupted = false;
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => {
-    void stopAll().finally(() => {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log(`${sig}: stopping servers${opts.only.has('db') ? ", dropping the db part's database users and database" : ''}`);
+    void Promise.allSettled([stopAll(), cleanupDb()]).finally(() => {
       if (!a.keep) rmSync(tmp, { recursive: true, force: true });
       process.exit(130);
     });
@@ -176,6 +188,7 @@ let gsv: GsvResult | undefined;
 let writes: WritesResult | undefined;
 let list: ListResult | undefined;
 let rotation: RotationResult | undefined;
+let db: DbResult | undefined;
 let profiles:
   | { connections: number; lockstep: ProfileSummary; bare: ProfileSummary; lockstepRun: LoadResult; bareRun: LoadResult; lockstepCpuUs: number; bareCpuUs: number }
   | undefined;
@@ -243,6 +256,9 @@ try {
         dataDir: (name) => join(tmp, `data-${name}`), creds, rotations: opts.rotations, concurrency: opts.rotationConcurrency,
         pythonBudgetS: opts.pythonBudgetS, pythonConcurrency: opts.pythonConcurrency, tickSecrets: opts.tickSecrets, tickRepeats: 5,
       });
+    }
+    if (opts.only.has('db')) {
+      db = await runDbRotation({ dataDir: (name) => join(tmp, `data-${name}`), creds, users: opts.dbUsers, concurrency: 16 });
     }
   }
 } finally {
@@ -314,6 +330,17 @@ if (rotation) {
   }
 }
 
+const dbEngines = (db?.engines ?? []).filter((e): e is DbEngineResult => 'passes' in e);
+for (const e of db?.engines ?? []) if ('skipped' in e) warnings.push(`db (${e.engine}): skipped: ${e.skipped}`);
+for (const e of dbEngines) {
+  if (e.error) problems.push(`db (${e.engine}): stopped early: ${e.error}`);
+  for (const p of e.passes) {
+    if (p.failed) problems.push(`db (${e.engine} ${p.pass}): ${p.failed} of ${p.rotations} rotations failed (${p.firstError})`);
+    if (p.verify.failed) problems.push(`db (${e.engine} ${p.pass}): ${p.verify.failed} of ${p.verify.sampled} secrets checked failed the check (${p.verify.firstError})`);
+  }
+  if (!e.cleanup.ok) problems.push(`db (${e.engine}): cleanup failed: ${e.cleanup.error}`);
+}
+
 const summary = {
   lockstepBench: 1,
   startedAt: new Date(started).toISOString(),
@@ -329,6 +356,7 @@ const summary = {
   writes,
   listSecrets: list,
   rotation,
+  dbRotation: db,
   profile: profiles,
 };
 if (a.out) writeFileSync(a.out as string, JSON.stringify(summary, null, 2) + '\n');
@@ -451,6 +479,56 @@ function report(): string {
       '   the runs and reads dueRuns; that read queues behind the runs\' first (claim) transactions, and each run\'s',
       '   first step (here the module function\'s first SDK call) starts before it, so the whole tick includes them.',
       '   Each tick\'s rotations finished before the next tick.',
+      '',
+    );
+  }
+  if (db) {
+    out.push(
+      `5. Database rotation with the built-in functions (AWS's names), server in this process; ${f(db.seconds, 1)} s in all.`,
+      `   Per engine: ${db.users} single-user secrets, rotated once; ${db.users} alternating-user secrets, rotated twice (the`,
+      '   first pass creates the clones <user>_clone, the second switches back to the primaries; both re-synchronise the',
+      '   clone\'s privileges: schema/table grants on five tables). RotateSecret on every secret of a pass, ' +
+        `${db.concurrency} calls in flight;`,
+      '   the engine executes up to 16 runs at once and queues the rest. time: first RotateSecret to the last run\'s finish;',
+      '   latency: each run\'s start (in RotateSecret) to its finish, queueing included; exec: first step to finish.',
+      '   Both databases check passwords (PostgreSQL: a private cluster with scram-sha-256; MariaDB: the machine\'s server).',
+      '',
+    );
+    const rows = dbEngines.flatMap((e) => e.passes.map((p) => [
+      e.engine, p.pass, String(p.rotations), f(p.seconds, 1), f(p.rotationsPerS, 1), f(p.p50Ms), f(p.p99Ms), f(p.maxMs),
+      f(p.execP50Ms), String(p.failed), String(p.retriedRuns), `${p.verify.ok}/${p.verify.sampled}`, `${f(p.processCpuPct)}%`,
+      Number.isFinite(p.dbServerCpuPct) ? `${f(p.dbServerCpuPct)}%` : '-', `${f(p.machineCpuPct)}%`,
+    ]));
+    if (rows.length) {
+      table(['engine', 'strategy/pass', 'rotations', 'seconds', 'rotations/s', 'p50 ms', 'p99 ms', 'max ms', 'exec p50 ms', 'failed', 'retried',
+        'checked ok', 'CPU', 'db CPU', 'machine CPU'], rows);
+      out.push('');
+      table(['engine', 'strategy/pass', 'createSecret p50 ms', 'setSecret p50 ms', 'testSecret p50 ms', 'finishSecret p50 ms'],
+        dbEngines.flatMap((e) => e.passes.map((p) => [
+          e.engine, p.pass, f(p.stepP50Ms.createSecret, 1), f(p.stepP50Ms.setSecret, 1), f(p.stepP50Ms.testSecret, 1), f(p.stepP50Ms.finishSecret, 1),
+        ])));
+      out.push('');
+    }
+    for (const e of db.engines) {
+      if ('skipped' in e) {
+        out.push(`   ${e.engine}: skipped (${e.skipped}).`);
+        continue;
+      }
+      out.push(`   ${e.engine}: ${e.server}; set up (users, grants, ${2 * e.users.single + 2} secrets over HTTP) in ${f(e.setupSeconds, 1)} s; ` +
+        `cleanup ${e.cleanup.ok ? 'ok' : `FAILED: ${e.cleanup.error}`}${e.error ? `; stopped early: ${e.error}` : ''}.`);
+      for (const p of e.passes) {
+        if (p.firstError) out.push(`   ${e.engine} ${p.pass}: first error: ${p.firstError}`);
+        if (p.verify.firstError) out.push(`   ${e.engine} ${p.pass}: check failed: ${p.verify.firstError}`);
+      }
+    }
+    const checks = dbEngines.flatMap((e) => e.passes).map((p) => `${p.pass}: ${p.verify.checks}`);
+    out.push(
+      '   checked ok: secrets sampled at random after the pass whose new credentials passed fresh logins:',
+      ...[...new Set(checks)].map((c) => `     ${c}`),
+      '   retried: runs in which a step needed a second attempt (the engine retries after 2 s, then 4 s, ...).',
+      '   CPU: this process (server, engine, built-in functions, SDK client); db CPU: the database server (PostgreSQL: the',
+      '   postmaster and its backends; MariaDB: mariadbd, shared with anything else using it); both % of one core.',
+      '   machine CPU: every process on the machine, % of all cores.',
       '',
     );
   }

@@ -195,6 +195,11 @@ export class RotationEngine {
         await tx.rotation.addStep({
           runId, step, attempt: cur.attempt + 1, startedMs, durationMs, outcome: outcome.ok ? 'succeeded' : 'failed', error,
         });
+        if (!outcome.ok && outcome.restart && run.kind === 'rotate' && step !== 'createSecret' && step !== 'finishSecret') {
+          // The next attempt starts over from createSecret, which generates a fresh pending value.
+          await this.freshPending(tx, cur);
+          return this.retryOrFail(tx, { ...cur, step: 'createSecret' }, error ?? 'failed');
+        }
         if (!outcome.ok) return this.retryOrFail(tx, cur, error ?? 'failed');
         if (run.kind === 'test') return this.finishTest(tx, cur, true, null);
         const index = STEPS.indexOf(step);
@@ -218,7 +223,9 @@ export class RotationEngine {
       await this.failIn(tx, run, `${run.step} failed after ${attempt} attempt(s): ${error}`);
       return 'stop';
     }
-    await tx.rotation.updateRun(run.id, { attempt, nextAttemptMs: now + delay, lastError: error, leaseOwner: null, leaseUntilMs: null });
+    await tx.rotation.updateRun(run.id, {
+      step: run.step, attempt, nextAttemptMs: now + delay, lastError: error, leaseOwner: null, leaseUntilMs: null,
+    });
     return delay;
   }
 
@@ -281,6 +288,18 @@ export class RotationEngine {
       state: 'failed', finishedMs: this.ctx.now(), nextAttemptMs: null, lastError: reason, leaseOwner: null, leaseUntilMs: null,
     });
     await this.event(tx, 'RotationFailed', s?.arn ?? null, { runId: run.id, token: run.token, error: reason });
+  }
+
+  /** Empties the run's pending version (it becomes a placeholder again, still AWSPENDING, same token). */
+  private async freshPending(tx: Tx, run: RotationRun): Promise<void> {
+    const s = await tx.secrets.byId(run.secretId);
+    const v = s ? await tx.secrets.version(s.id, run.token) : undefined;
+    if (!s || !v || v.sealed === null) return;
+    const labels = labelMapOf((await tx.secrets.aggregate(s)).versions);
+    if (labels.get(AWSPENDING) !== run.token) return;
+    await tx.secrets.deleteVersion(s.id, run.token);
+    await tx.secrets.insertVersion(s.id, { ...v, sealed: null, stages: [] });
+    await tx.secrets.setLabels(s.id, labels);
   }
 
   /** Removes AWSPENDING from the run's version, and the version itself if it never got a value. */

@@ -18,3 +18,9 @@ test('a value containing another is removed whole; long texts are cut', () => {
   const long = redact('e'.repeat(5000), []);
   assert.equal(long.length, MAX_ERROR_CHARS + 1);
 });
+
+test('connection descriptors of a database secret stay readable; the password does not', () => {
+  const secret = JSON.stringify({ engine: 'postgres', host: 'db.internal', port: 5432, username: 'app_user', password: 'pw-canary-99', dbname: 'shop' });
+  const out = redact("cannot connect to PostgreSQL at db.internal:5432 as 'app_user' (database shop, engine postgres) with pw-canary-99", [secret]);
+  assert.equal(out, "cannot connect to PostgreSQL at db.internal:5432 as 'app_user' (database shop, engine postgres) with [REDACTED]");
+});

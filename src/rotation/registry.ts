@@ -10,7 +10,15 @@ export interface RotationEvent {
 }
 
 /** What one invocation of a step came to. */
-export type StepOutcome = { ok: true } | { ok: false; error: string; timedOut?: boolean };
+export type StepOutcome =
+  | { ok: true }
+  | {
+      ok: false;
+      error: string;
+      timedOut?: boolean;
+      /** The pending value itself is unusable (the database refused the password): start again from createSecret. */
+      restart?: boolean;
+    };
 
 /** A rotation function the engine can invoke, whatever runs it. */
 export interface RotationFunction {

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
@@ -22,6 +22,8 @@ import { ModuleFunctions, type FunctionSource, type ModuleHandler } from '../rot
 import { rotationService } from '../rotation/ops.js';
 import { handleLambda, isLambdaPath, LAMBDA_MAX_REQUEST_BYTES, type LambdaEnv } from '../rotation/functions/lambda-api.js';
 import { processFunctionSource } from '../rotation/functions/source.js';
+import { builtinFunctionSource } from '../rotation/functions/builtin.js';
+import type { DriverOptions } from '../rotation/rotators/types.js';
 import { stopAllInvocations } from '../rotation/functions/process-runtime.js';
 
 /** How a server is configured (flags and LOCKSTEP_* variables end up here). */
@@ -98,7 +100,10 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const moduleFunctions = new ModuleFunctions(cfg.region, cfg.accountId);
   for (const [name, handler] of Object.entries(cfg.moduleFunctions ?? {})) moduleFunctions.register(name, handler);
-  const sources: FunctionSource[] = [moduleFunctions];
+  const sources: FunctionSource[] = [
+    moduleFunctions,
+    builtinFunctionSource({ ctx, driverOptions: driverOptionsFromEnv(cfg.env ?? process.env) }),
+  ];
   const engine = new RotationEngine(ctx, sources, { ...engineOptionsFromEnv(cfg.env ?? process.env), ...cfg.rotation, logger: cfg.logger });
   const rotation = rotationService(ctx, engine, sources);
   ctx.rotation = rotation;
@@ -254,6 +259,27 @@ async function checkMasterKey(store: Store, kekId: string, dataDir: string): Pro
 }
 
 /** Engine tunables from LOCKSTEP_ROTATION_* variables (milliseconds). */
+/**
+ * How the built-in rotation functions reach databases: LOCKSTEP_DB_CA_FILE (a PEM bundle trusted for
+ * `ssl: true` besides the system's roots) and LOCKSTEP_DB_CONNECT_TIMEOUT_MS (default 5000).
+ */
+function driverOptionsFromEnv(env: NodeJS.ProcessEnv): DriverOptions {
+  const timeout = env.LOCKSTEP_DB_CONNECT_TIMEOUT_MS;
+  const n = timeout === undefined || timeout === '' ? 5000 : Number(timeout);
+  if (!Number.isInteger(n) || n < 1) throw new Error('LOCKSTEP_DB_CONNECT_TIMEOUT_MS must be a whole number of milliseconds (at least 1)');
+  const caFile = env.LOCKSTEP_DB_CA_FILE;
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new Error(`LOCKSTEP_DB_CA_FILE: cannot read ${caFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`LOCKSTEP_DB_CA_FILE: ${caFile} holds no PEM certificate`);
+  }
+  return { connectTimeoutMs: n, ...(ca ? { ca } : {}) };
+}
+
 function engineOptionsFromEnv(env: NodeJS.ProcessEnv): EngineOptions {
   const out: EngineOptions = {};
   const num = (name: string, unit = 'milliseconds') => {

@@ -1,0 +1,1 @@
+export { CredentialRefresher, isAuthFailure, withCredentialRefresh, type RefresherOptions, type VersionedCredentials } from './refresh.js';
