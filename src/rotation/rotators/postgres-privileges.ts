@@ -1,4 +1,5 @@
 import { DbError, type DbSession } from './types.js';
+import { ident, literal } from './postgres-sql.js';
 
 /*
  * Keeping the two users of an alternating pair interchangeable on PostgreSQL. The primary's
@@ -10,15 +11,6 @@ import { DbError, type DbSession } from './types.js';
  * while one user is current stay usable after the switch. Grants are added before anything is
  * revoked: the clone may be the user applications hold right now.
  */
-
-function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-function literal(s: string): string {
-  const q = `'${s.replace(/'/g, "''")}'`;
-  return s.includes('\\') ? `E${q.replace(/\\/g, '\\\\')}` : q;
-}
 
 /** The objects whose ACLs are synchronised: kind (as GRANT names it), name (quoted), owner, ACL. */
 const OBJECTS_SQL = `

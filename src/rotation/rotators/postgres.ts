@@ -3,17 +3,7 @@ import pg from 'pg';
 import { scramSha256Verifier } from './scram.js';
 import { differences, syncPrivileges } from './postgres-privileges.js';
 import { DbError, type DatabaseDriver, type DbCredentials, type DbSession, type DriverOptions } from './types.js';
-
-/** A PostgreSQL identifier, quoted. */
-export function ident(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
-
-/** A PostgreSQL string literal (E'' form when it holds a backslash). */
-export function literal(s: string): string {
-  const q = `'${s.replace(/'/g, "''")}'`;
-  return s.includes('\\') ? `E${q.replace(/\\/g, '\\\\')}` : q;
-}
+import { ident, literal } from './postgres-sql.js';
 
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EAI_AGAIN', 'EPIPE', '57P03']);
 const AUTH_CODES = new Set(['28P01', '28000']);
