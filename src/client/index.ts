@@ -1,1 +1,1 @@
-export { CredentialRefresher, isAuthFailure, withCredentialRefresh, type RefresherOptions, type VersionedCredentials } from './refresh.js';
+export { CredentialRefresher, isAuthFailure, withCredentialRefresh, type CredentialsSource, type RefresherOptions, type VersionedCredentials } from './refresh.js';

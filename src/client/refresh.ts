@@ -14,6 +14,12 @@ export interface VersionedCredentials<T = Record<string, any>> {
   value: T;
 }
 
+/** Where credentials come from: the current ones, and fresh ones after `failed` was refused. */
+export interface CredentialsSource<T = Record<string, any>> {
+  get(): Promise<VersionedCredentials<T>>;
+  refresh(failed?: VersionedCredentials<T>): Promise<VersionedCredentials<T>>;
+}
+
 /** Options of a CredentialRefresher. */
 export interface RefresherOptions {
   client: Pick<SecretsManagerClient, 'send'>;
@@ -23,7 +29,7 @@ export interface RefresherOptions {
 }
 
 /** Caches one secret's credentials by version and refreshes them after an authentication failure. */
-export class CredentialRefresher<T = Record<string, any>> {
+export class CredentialRefresher<T = Record<string, any>> implements CredentialsSource<T> {
   private cached: VersionedCredentials<T> | undefined;
   private inflight: Promise<VersionedCredentials<T>> | undefined;
 
@@ -80,7 +86,7 @@ export function isAuthFailure(e: unknown): boolean {
  * again, at most `retries` times (default 3). Other errors pass through untouched.
  */
 export async function withCredentialRefresh<R, T = Record<string, any>>(
-  refresher: CredentialRefresher<T>,
+  refresher: CredentialsSource<T>,
   fn: (creds: T) => Promise<R>,
   opts: { retries?: number; isAuthError?: (e: unknown) => boolean } = {},
 ): Promise<R> {
