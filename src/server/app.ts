@@ -9,7 +9,7 @@ import { loadCredentials, type Credentials } from '../auth/credentials.js';
 import { createSigV4Verifier } from '../auth/sigv4.js';
 import { openStore } from '../storage/open.js';
 import type { Store } from '../storage/types.js';
-import { serviceContext, type ServiceContext } from '../secrets/context.js';
+import { requireSecret, serviceContext, type ServiceContext } from '../secrets/context.js';
 import { operations } from '../secrets/service.js';
 import { purgeDeleted } from '../secrets/ops/lifecycle.js';
 import { isKnownOperation, validateInput } from '../protocols/validate.js';
@@ -23,6 +23,7 @@ import { rotationService } from '../rotation/ops.js';
 import { handleLambda, isLambdaPath, LAMBDA_MAX_REQUEST_BYTES, type LambdaEnv } from '../rotation/functions/lambda-api.js';
 import { processFunctionSource } from '../rotation/functions/source.js';
 import { builtinFunctionSource } from '../rotation/functions/builtin.js';
+import { EventFeed, recordLabelChange, type StreamFilter } from './event-stream.js';
 import type { DriverOptions } from '../rotation/rotators/types.js';
 import { stopAllInvocations } from '../rotation/functions/process-runtime.js';
 
@@ -107,7 +108,13 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const engine = new RotationEngine(ctx, sources, { ...engineOptionsFromEnv(cfg.env ?? process.env), ...cfg.rotation, logger: cfg.logger });
   const rotation = rotationService(ctx, engine, sources);
   ctx.rotation = rotation;
-  ctx.hooks = { labelsChanged: rotation.labelsChanged };
+  const feed = new EventFeed(store);
+  ctx.hooks = {
+    async labelsChanged(tx, secret, before, after, versionId) {
+      await rotation.labelsChanged(tx, secret, before, after, versionId);
+      await recordLabelChange(tx, ctx.now(), secret, before, after);
+    },
+  };
   const verifier = createSigV4Verifier({
     region: cfg.region,
     services: ['secretsmanager', 'lambda'],
@@ -150,6 +157,12 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     try {
       if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
         sendJson(res, 200, { status: 'ok' }, requestId, 'application/json');
+        return;
+      }
+      if (req.method === 'GET' && /^\/lockstep\/events(?:\?|$)/.test(req.url ?? '')) {
+        await readBody(req, maxBody);
+        verifier.verify({ method: 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) }, 'secretsmanager');
+        await feed.open(res, await streamFilter(ctx, req), requestId);
         return;
       }
       if (isLambdaPath(req.url ?? '')) {
@@ -223,6 +236,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       closing ??= (async () => {
         closingDown = true;
         clearInterval(timer);
+        feed.close();
         await engine.stop();
         stopAllInvocations();
         await new Promise<void>((resolve) => {
@@ -239,6 +253,21 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       return closing;
     },
   };
+}
+
+/** The filter of an event-stream request: `secretId`, `types` (comma-separated), `after` or Last-Event-ID. */
+async function streamFilter(ctx: ServiceContext, req: IncomingMessage): Promise<StreamFilter> {
+  const q = new URL(req.url ?? '/', 'http://x').searchParams;
+  const afterText = q.get('after') ?? (typeof req.headers['last-event-id'] === 'string' ? req.headers['last-event-id'] : undefined);
+  let after: number | undefined;
+  if (afterText !== undefined && afterText !== null) {
+    if (!/^\d{1,15}$/.test(afterText)) throw Errors.invalidParameter('after (or Last-Event-ID) must be an event id: a whole number.');
+    after = Number(afterText);
+  }
+  const types = q.get('types')?.split(',').map((t) => t.trim()).filter(Boolean);
+  const secretId = q.get('secretId') ?? undefined;
+  const secretArn = secretId === undefined ? undefined : await ctx.store.read(async (tx) => (await requireSecret(ctx, tx, secretId)).arn);
+  return { after, types, secretArn };
 }
 
 /**

@@ -201,6 +201,8 @@ export interface EventRecord {
 export interface EventsRepo {
   append(e: Omit<EventRecord, 'id'>): Promise<void>;
   list(q: { secretArn?: string; afterId?: number; limit: number }): Promise<EventRecord[]>;
+  /** The id of the newest event (0 when there is none). */
+  lastId(): Promise<number>;
 }
 
 /** Small key/value metadata (schema version, instance settings). */

@@ -138,5 +138,8 @@ export function sqliteEventsRepo(st: St): EventsRepo {
         : st('SELECT * FROM events WHERE id > ? ORDER BY id LIMIT ?').all(q.afterId ?? 0, q.limit);
       return (rows as Row[]).map((r) => ({ id: r.id, timeMs: r.time_ms, type: r.type, secretArn: r.secret_arn, detail: r.detail }));
     },
+    async lastId() {
+      return ((st('SELECT max(id) AS id FROM events').get() as Row | undefined)?.id as number | null) ?? 0;
+    },
   };
 }
