@@ -53,7 +53,8 @@ export class CredentialRefresher<T = Record<string, any>> implements Credentials
   private async fetch(failed?: VersionedCredentials<T>): Promise<VersionedCredentials<T>> {
     let next = await this.read('AWSCURRENT');
     if (failed && next?.versionId === failed.versionId && (this.opts.pendingFallback ?? true)) {
-      next = (await this.read('AWSPENDING')) ?? next;
+      // No AWSPENDING any more: the rotation finished between the two reads, so AWSCURRENT moved.
+      next = (await this.read('AWSPENDING')) ?? (await this.read('AWSCURRENT')) ?? next;
     }
     if (!next) throw new Error(`secret ${this.opts.secretId} has no AWSCURRENT value`);
     this.cached = next;
