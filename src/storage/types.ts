@@ -74,9 +74,39 @@ export interface ListPage {
 export interface AccessKeyRecord {
   accessKeyId: string;
   sealedSecret: Buffer;
+  /** 'root', or the ARN of the user or role (temporary keys) it belongs to. */
   principal: string;
   createdMs: number;
   status: 'Active' | 'Inactive';
+  /** Temporary keys (STS): when they stop working. */
+  expiresMs?: number | null;
+  /** Temporary keys: SHA-256 (hex) of the session token that must accompany them. */
+  sessionTokenHash?: string | null;
+  /** Temporary keys: JSON describing the session (role ARN, session name, source, ...). */
+  session?: string | null;
+}
+
+/** An IAM user or role of this server's account. */
+export interface PrincipalRecord {
+  arn: string;
+  kind: 'user' | 'role';
+  name: string;
+  path: string;
+  uniqueId: string;
+  createdMs: number;
+  /** Roles: the trust policy (AssumeRolePolicyDocument). */
+  trustPolicy?: string | null;
+  description?: string | null;
+  maxSessionS?: number | null;
+}
+
+/** One record of the audit trail, chained to the previous one by its hash. */
+export interface AuditRow {
+  seq: number;
+  timeMs: number;
+  record: string; // JSON
+  prevHash: string;
+  hash: string;
 }
 
 /** Repository for secrets, versions, labels and tags. Every call belongs to the surrounding transaction. */
@@ -103,11 +133,33 @@ export interface SecretsRepo {
   dueForPurge(nowMs: number, limit: number): Promise<SecretRecord[]>;
 }
 
-/** Repository for principals' access keys. */
+/** Repository for principals, their inline policies and their access keys. */
 export interface IdentityRepo {
   accessKeys(): Promise<AccessKeyRecord[]>;
+  accessKey(accessKeyId: string): Promise<AccessKeyRecord | undefined>;
+  accessKeysOf(principal: string): Promise<AccessKeyRecord[]>;
   putAccessKey(k: AccessKeyRecord): Promise<void>;
   deleteAccessKey(accessKeyId: string): Promise<void>;
+  /** Removes temporary keys that expired before `nowMs`; how many. */
+  deleteExpiredKeys(nowMs: number): Promise<number>;
+  principal(kind: 'user' | 'role', name: string): Promise<PrincipalRecord | undefined>;
+  principalByArn(arn: string): Promise<PrincipalRecord | undefined>;
+  principals(kind: 'user' | 'role'): Promise<PrincipalRecord[]>;
+  putPrincipal(p: PrincipalRecord): Promise<void>;
+  /** Deletes a principal with its inline policies and access keys. */
+  deletePrincipal(arn: string): Promise<void>;
+  policies(principalArn: string): Promise<{ name: string; document: string }[]>;
+  putPolicy(principalArn: string, name: string, document: string): Promise<void>;
+  deletePolicy(principalArn: string, name: string): Promise<boolean>;
+}
+
+/** The append-only, hash-chained audit trail. */
+export interface AuditRepo {
+  /** The newest record (undefined when the trail is empty). */
+  last(): Promise<AuditRow | undefined>;
+  append(r: Omit<AuditRow, 'seq'>): Promise<number>;
+  /** Records after `afterSeq`, oldest first. */
+  list(afterSeq: number, limit: number): Promise<AuditRow[]>;
 }
 
 /** A registered rotation function (the Lambda-compatible subset). */
@@ -219,6 +271,7 @@ export interface Tx {
   functions: FunctionsRepo;
   rotation: RotationRepo;
   events: EventsRepo;
+  audit: AuditRepo;
 }
 
 /** A storage backend: transactions over the repositories. */

@@ -125,4 +125,35 @@ export const MIGRATIONS: string[] = [
   `
   CREATE INDEX rotation_runs_secret ON rotation_runs (secret_id, state);
   `,
+  `
+  CREATE TABLE principals (
+    arn TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    path TEXT NOT NULL,
+    unique_id TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL,
+    trust_policy TEXT,
+    description TEXT,
+    max_session_s INTEGER
+  ) WITHOUT ROWID;
+  CREATE UNIQUE INDEX principals_name ON principals (kind, name COLLATE NOCASE);
+  CREATE TABLE principal_policies (
+    principal_arn TEXT NOT NULL,
+    name TEXT NOT NULL,
+    document TEXT NOT NULL,
+    PRIMARY KEY (principal_arn, name)
+  ) WITHOUT ROWID;
+  ALTER TABLE access_keys ADD COLUMN expires_ms INTEGER;
+  ALTER TABLE access_keys ADD COLUMN session_token_hash TEXT;
+  ALTER TABLE access_keys ADD COLUMN session TEXT;
+  CREATE INDEX access_keys_principal ON access_keys (principal);
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY,
+    time_ms INTEGER NOT NULL,
+    record TEXT NOT NULL,
+    prev_hash TEXT NOT NULL,
+    hash TEXT NOT NULL
+  );
+  `,
 ];

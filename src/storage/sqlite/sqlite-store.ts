@@ -5,8 +5,9 @@ import { MIGRATIONS } from './schema.js';
 import { Mutex } from '../mutex.js';
 import { filterSql } from './filters.js';
 import { sqliteEventsRepo, sqliteFunctionsRepo, sqliteRotationRepo } from './rotation-repos.js';
+import { sqliteAuditRepo, sqliteIdentityRepo } from './identity-repos.js';
 import type {
-  AccessKeyRecord, IdentityRepo, ListPage, ListQuery, MetaRepo, NewSecret, SecretAggregate, SecretRecord,
+  ListPage, ListQuery, MetaRepo, NewSecret, SecretAggregate, SecretRecord,
   SecretsRepo, Store, Tag, Tx, VersionRecord,
 } from '../types.js';
 
@@ -74,7 +75,7 @@ export class SqliteStore implements Store {
     this.migrate();
     const st = (sql: string) => this.st(sql);
     this.tx = {
-      secrets: this.secretsRepo(), identity: this.identityRepo(), meta: this.metaRepo(),
+      secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st),
       functions: sqliteFunctionsRepo(st), rotation: sqliteRotationRepo(st, toSecret), events: sqliteEventsRepo(st),
     };
   }
@@ -328,29 +329,6 @@ export class SqliteStore implements Store {
     }));
     const last = page[page.length - 1];
     return { items, next: more && last ? { sort: last.sort_key, id: last.id } : null };
-  }
-
-  private identityRepo(): IdentityRepo {
-    const self = this;
-    return {
-      async accessKeys() {
-        return (self.st('SELECT * FROM access_keys ORDER BY created_ms').all() as Row[]).map((r) => ({
-          accessKeyId: r.access_key_id, sealedSecret: r.sealed_secret, principal: r.principal,
-          createdMs: r.created_ms, status: r.status,
-        })) as AccessKeyRecord[];
-      },
-      async putAccessKey(k) {
-        self
-          .st(
-            `INSERT OR REPLACE INTO access_keys (access_key_id, sealed_secret, principal, created_ms, status)
-             VALUES (?, ?, ?, ?, ?)`,
-          )
-          .run(k.accessKeyId, k.sealedSecret, k.principal, k.createdMs, k.status);
-      },
-      async deleteAccessKey(id) {
-        self.st('DELETE FROM access_keys WHERE access_key_id = ?').run(id);
-      },
-    };
   }
 
   private metaRepo(): MetaRepo {
