@@ -6,6 +6,7 @@ import { batchGetSecretValue, describeSecret, getSecretValue, listSecretVersionI
 import { createSecret, putSecretValue, updateSecret, updateSecretVersionStage } from './ops/write.js';
 import { deleteSecret, restoreSecret } from './ops/lifecycle.js';
 import { tagResource, untagResource } from './ops/tags.js';
+import { deleteResourcePolicy, getResourcePolicy, putResourcePolicy, validateResourcePolicy } from './ops/policy.js';
 
 /** An operation handler: validated input in, response object out. */
 export type Operation = (ctx: ServiceContext, input: Record<string, any>) => Promise<Record<string, unknown>>;
@@ -42,10 +43,10 @@ export const operations: Record<string, Operation> = {
   RotateSecret: (ctx, input) => (ctx.rotation ? ctx.rotation.rotate(input) : notYet('Rotation (RotateSecret)')(ctx, input)),
   CancelRotateSecret: (ctx, input) =>
     ctx.rotation ? ctx.rotation.cancel(input) : notYet('Rotation (CancelRotateSecret)')(ctx, input),
-  GetResourcePolicy: notYet('Resource policies (GetResourcePolicy)'),
-  PutResourcePolicy: notYet('Resource policies (PutResourcePolicy)'),
-  DeleteResourcePolicy: notYet('Resource policies (DeleteResourcePolicy)'),
-  ValidateResourcePolicy: notYet('Resource policies (ValidateResourcePolicy)'),
+  GetResourcePolicy: getResourcePolicy,
+  PutResourcePolicy: putResourcePolicy,
+  DeleteResourcePolicy: deleteResourcePolicy,
+  ValidateResourcePolicy: validateResourcePolicy,
   ReplicateSecretToRegions: noReplication(),
   RemoveRegionsFromReplication: noReplication(),
   StopReplicationToReplica: noReplication(),
