@@ -9,7 +9,8 @@
 // server for comparison); this process only generates load (autocannon, or wrk with --tool wrk).
 // Parts 4 (rotation) and 5 (db) are the exception: module rotation functions are in-process handlers, so
 // those parts start their servers in this process (startLockstep); part 5 also starts a private PostgreSQL
-// cluster and uses the machine's MariaDB.
+// cluster and uses the machine's MariaDB. Part 6 (cache) times SecretCache hits in this process, then
+// loads `lockstep agent` (a child process) next to GetSecretValue on its own server.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -25,6 +26,7 @@ import { runList, type ListResult } from './lib/list.js';
 import { runWrites, type WritesResult } from './lib/writes.js';
 import { runRotation, type RotationResult, type RotationThroughput } from './lib/rotation.js';
 import { cleanupDb, runDbRotation, type DbEngineResult, type DbResult } from './lib/db-rotation.js';
+import { runCache, type CacheResult } from './lib/cache.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { Signer } from './lib/sign.js';
 import { log, since } from './lib/stats.js';
@@ -60,7 +62,10 @@ const HELP = `npm run bench -- [options]
   --tick-secrets <n>       scheduled secrets for the scheduler's tick                    [100000]
   --db-users <n>           db: single-user secrets, and alternating-user pairs, rotated
                            per engine (PostgreSQL, MariaDB) with the built-in functions  [200]
-  --only <parts>           any of gsv,writes,list,rotation,db                            [all]
+  --cache-gets <n>         cache: gets per timed round of the hit-cost loops             [1000000]
+  --cache-rounds <n>       cache: timed rounds of each hit-cost loop (median reported)   [5]
+  --cache-concurrency <list>  cache: connections for the agent and direct GetSecretValue [16,64]
+  --only <parts>           any of gsv,writes,list,rotation,db,cache                      [all]
   --profile                only profile both servers (node --cpu-prof) under GetSecretValue
                            at the highest concurrency and summarise where the time goes
   --top <n>                rows per profile table                                        [20]
@@ -90,7 +95,10 @@ const { values: a } = parseArgs({
     'python-concurrency': { type: 'string', default: '4' },
     'tick-secrets': { type: 'string', default: '100000' },
     'db-users': { type: 'string', default: '200' },
-    only: { type: 'string', default: 'gsv,writes,list,rotation,db' },
+    'cache-gets': { type: 'string', default: '1000000' },
+    'cache-rounds': { type: 'string', default: '5' },
+    'cache-concurrency': { type: 'string', default: '16,64' },
+    only: { type: 'string', default: 'gsv,writes,list,rotation,db,cache' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
@@ -127,12 +135,15 @@ const opts = {
   pythonConcurrency: int('python-concurrency', a['python-concurrency'], 1),
   tickSecrets: int('tick-secrets', a['tick-secrets'], 600),
   dbUsers: int('db-users', a['db-users'], 1),
+  cacheGets: int('cache-gets', a['cache-gets'], 1000),
+  cacheRounds: int('cache-rounds', a['cache-rounds'], 1),
+  cacheConcurrencies: (a['cache-concurrency'] as string).split(',').map((c) => int('cache-concurrency', c, 1)),
   only: new Set((a.only as string).split(',')),
   top: int('top', a.top, 1),
 };
 if (!['auto', 'wrk', 'autocannon'].includes(opts.tool)) throw new Error('--tool must be auto, wrk or autocannon');
 if (!['auto', 'http', 'inproc'].includes(opts.seed)) throw new Error('--seed must be auto, http or inproc');
-for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation', 'db'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation', 'db', 'cache'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
 const hasWrk = wrkAvailable();
 if (opts.tool === 'wrk' && !hasWrk) throw new Error('--tool wrk: wrk is not installed');
 const tool: Tool = opts.tool === 'auto' ? (hasWrk ? 'wrk' : 'autocannon') : (opts.tool as Tool);
@@ -189,6 +200,7 @@ let writes: WritesResult | undefined;
 let list: ListResult | undefined;
 let rotation: RotationResult | undefined;
 let db: DbResult | undefined;
+let cache: CacheResult | undefined;
 let profiles:
   | { connections: number; lockstep: ProfileSummary; bare: ProfileSummary; lockstepRun: LoadResult; bareRun: LoadResult; lockstepCpuUs: number; bareCpuUs: number }
   | undefined;
@@ -259,6 +271,13 @@ try {
     }
     if (opts.only.has('db')) {
       db = await runDbRotation({ dataDir: (name) => join(tmp, `data-${name}`), creds, users: opts.dbUsers, concurrency: 16 });
+    }
+    if (opts.only.has('cache')) {
+      cache = await runCache({
+        dataDir: join(tmp, 'data-cache'), creds, tool, concurrencies: opts.cacheConcurrencies, durationS: opts.durationS,
+        warmupS: opts.warmupS, rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp,
+        gets: opts.cacheGets, hitRounds: opts.cacheRounds,
+      });
     }
   }
 } finally {
@@ -340,6 +359,12 @@ for (const e of dbEngines) {
   }
   if (!e.cleanup.ok) problems.push(`db (${e.engine}): cleanup failed: ${e.cleanup.error}`);
 }
+for (const r of cache?.agent.rows ?? []) {
+  for (const [name, f] of [['agent', r.agent], ['direct GetSecretValue', r.direct]] as const) {
+    if (f.non2xx || f.errors) problems.push(`cache c=${r.connections} ${name}: ${f.non2xx} non-2xx responses, ${f.errors} errors`);
+  }
+  if (r.agent.generatorCpuPct >= 95) warnings.push(`cache c=${r.connections}: the load generator used ${r.agent.generatorCpuPct.toFixed(0)}% of a core against the agent; it may be the bottleneck`);
+}
 
 const summary = {
   lockstepBench: 1,
@@ -357,6 +382,7 @@ const summary = {
   listSecrets: list,
   rotation,
   dbRotation: db,
+  cache,
   profile: profiles,
 };
 if (a.out) writeFileSync(a.out as string, JSON.stringify(summary, null, 2) + '\n');
@@ -529,6 +555,44 @@ function report(): string {
       '   CPU: this process (server, engine, built-in functions, SDK client); db CPU: the database server (PostgreSQL: the',
       '   postmaster and its backends; MariaDB: mariadbd, shared with anything else using it); both % of one core.',
       '   machine CPU: every process on the machine, % of all cores.',
+      '',
+    );
+  }
+  if (cache) {
+    const h = cache.hit;
+    const A = cache.agent;
+    out.push(
+      `6. Secret cache (lockstep/client) and \`lockstep agent\`; ${f(cache.seconds, 1)} s in all. Its own server (a child process).`,
+      `   Hit cost, in this process: ${h.gets} gets in a tight loop per round after ${h.warmupGets} untimed ones, ${h.rounds} rounds of each`,
+      '   (the order rotating), median; SecretCache reads through the AWS SDK client, one fetch before the loops, TTL 5 minutes.',
+      '',
+    );
+    table(['get', 'ns per get', 'rounds (ns)'], [h.secretCache, h.awaitedMap, h.map].map((x) => [
+      x.name, f(x.nsPerGet, x.nsPerGet < 10 ? 1 : 0), x.roundsNs.map((v) => f(v, v < 10 ? 1 : 0)).join(', '),
+    ]));
+    out.push(
+      '',
+      `   Agent: GET /secretsmanager/get?secretId=... with the SSRF token header (${A.agentResponseBytes}-byte answer) against`,
+      `   \`lockstep agent --ttl-seconds ${A.ttlSeconds}\` (a child process, push on), next to GetSecretValue with a real SigV4 signature straight`,
+      `   from the Lockstep server (${A.directResponseBytes}-byte answer); ${A.durationS} s measured after ${A.warmupS} s warm-up each, same generator.`,
+      '',
+    );
+    table(
+      ['conc', 'path', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'non-2xx', 'errors', 'srv CPU', 'CPU us/req', 'gen CPU'],
+      A.rows.flatMap((r) =>
+        ([['agent', r.agent], ['GSV direct', r.direct]] as const).map(([name, x]) => [
+          String(r.connections), name, f(x.rps), f(x.p50Ms, 2), f(x.p90Ms, 2), f(x.p99Ms, 2), f(x.maxMs, 1), String(x.requests),
+          String(x.non2xx), String(x.errors), `${f(x.serverCpuPct)}%`, f(x.cpuUsPerRequest), `${f(x.generatorCpuPct)}%`,
+        ]),
+      ),
+    );
+    out.push('');
+    table(['conc', 'agent/direct req/s', 'agent/direct CPU per request', 'Lockstep CPU while the agent was loaded'], A.rows.map((r) => [
+      String(r.connections), `${f(r.ratio, 2)}x`, `${f(r.agent.cpuUsPerRequest / r.direct.cpuUsPerRequest, 2)}x`, `${f(r.lockstepCpuDuringAgentPct, 1)}%`,
+    ]));
+    out.push(
+      '   srv CPU: the agent process (agent rows) or the Lockstep server (GSV direct rows), % of one core. The agent answers',
+      '   from memory: the Lockstep server stays idle while it is loaded.',
       '',
     );
   }

@@ -8,6 +8,8 @@ setFlagsFromString('--max-semi-space-size=32');
 import { serveCommand } from './serve.js';
 import { rotationCommand } from './rotation.js';
 import { functionsCommand } from './functions.js';
+import { agentCommand } from './agent.js';
+import { auditCommand } from './audit.js';
 
 const program = new Command('lockstep')
   .description('Lockstep: a self-hosted secrets manager that speaks the AWS Secrets Manager API')
@@ -15,6 +17,8 @@ const program = new Command('lockstep')
 program.addCommand(serveCommand());
 program.addCommand(rotationCommand());
 program.addCommand(functionsCommand());
+program.addCommand(agentCommand());
+program.addCommand(auditCommand());
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

@@ -83,35 +83,53 @@ export class SecretCache {
   private pushState: 'off' | 'starting' | 'open' | 'retrying' | 'unsupported' = 'off';
   private closed = false;
   private opened = 0;
+  /** Date.now(), refreshed every 100 ms: TTLs need no finer clock, and a hit then reads no clock at all. */
+  private coarseNow = Date.now();
+  private readonly ticker: NodeJS.Timeout;
 
   constructor(private readonly opts: SecretCacheOptions) {
     this.ttlMs = opts.ttlMs ?? 300_000;
     this.maxEntries = Math.max(1, opts.maxEntries ?? 1024);
     this.retryBaseMs = opts.retryBaseMs ?? 1000;
     this.retryMaxMs = opts.retryMaxMs ?? 60_000;
+    this.ticker = setInterval(() => (this.coarseNow = Date.now()), 100);
+    this.ticker.unref();
     const push = opts.push ?? 'auto';
     if (push === true || (push === 'auto' && opts.client.config.endpoint !== undefined)) void this.startPush();
   }
 
   /** The value (GetSecretValue's fields), from memory when cached. */
-  async getSecretValue(secretId: string, sel: SecretSelector = {}): Promise<CachedSecret> {
-    const key = keyOf(secretId, sel);
-    const e = this.entries.get(key);
-    if (e !== undefined) {
-      this.stats.hits++;
-      e.used = ++this.clock;
-      if (e.refreshing === undefined && e.versionId === undefined && Date.now() >= e.dueAt) this.refresh(e, true);
-      return e.value;
-    }
-    this.stats.misses++;
-    return (await this.load(key, secretId, sel)).value;
+  getSecretValue(secretId: string, sel?: SecretSelector): Promise<CachedSecret> {
+    const e = this.hit(secretId, sel);
+    return e !== undefined ? Promise.resolve(e.value) : this.miss(secretId, sel ?? {});
   }
 
   /** The SecretString (throws for a binary secret). */
-  async getString(secretId: string, sel?: SecretSelector): Promise<string> {
-    const v = await this.getSecretValue(secretId, sel);
-    if (v.SecretString === undefined) throw new TypeError(`secret ${secretId} holds binary data: use getBinary`);
-    return v.SecretString;
+  getString(secretId: string, sel?: SecretSelector): Promise<string> {
+    const e = this.hit(secretId, sel);
+    if (e !== undefined && e.value.SecretString !== undefined) return Promise.resolve(e.value.SecretString);
+    return this.getSecretValue(secretId, sel).then((v) => {
+      if (v.SecretString === undefined) throw new TypeError(`secret ${secretId} holds binary data: use getBinary`);
+      return v.SecretString;
+    });
+  }
+
+  /** A cached entry, counted as a hit, with a background check started when it is due; undefined on a miss. */
+  private hit(secretId: string, sel: SecretSelector | undefined): Entry | undefined {
+    const e = this.entries.get(sel === undefined ? `${secretId}\u0000AWSCURRENT` : keyOf(secretId, sel));
+    if (e === undefined) return undefined;
+    this.stats.hits++;
+    e.used = ++this.clock;
+    // The precise clock is read only near the due time.
+    if (e.refreshing === undefined && e.versionId === undefined && this.coarseNow + 150 >= e.dueAt && Date.now() >= e.dueAt) {
+      this.refresh(e, true);
+    }
+    return e;
+  }
+
+  private async miss(secretId: string, sel: SecretSelector): Promise<CachedSecret> {
+    this.stats.misses++;
+    return (await this.load(keyOf(secretId, sel), secretId, sel)).value;
   }
 
   /** The SecretString parsed as JSON, parsed once per version (treat the result as read-only). */
@@ -159,6 +177,7 @@ export class SecretCache {
   /** Stops the event stream subscription. */
   close(): void {
     this.closed = true;
+    clearInterval(this.ticker);
     this.subscription?.close();
     this.pushState = 'off';
   }
