@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import {
-  CancelRotateSecretCommand, CreateSecretCommand, DeleteResourcePolicyCommand, DescribeSecretCommand,
-  GetRandomPasswordCommand, GetResourcePolicyCommand, ListSecretVersionIdsCommand, PutResourcePolicyCommand,
+  CancelRotateSecretCommand, CreateSecretCommand, DescribeSecretCommand,
+  GetRandomPasswordCommand, ListSecretVersionIdsCommand,
   RemoveRegionsFromReplicationCommand, ReplicateSecretToRegionsCommand, RotateSecretCommand,
-  StopReplicationToReplicaCommand, ValidateResourcePolicyCommand, type SecretsManagerClient,
+  StopReplicationToReplicaCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { rejects, useServer } from './helpers/sdk.js';
 
@@ -98,15 +98,7 @@ describe('operations not offered (yet)', () => {
     await sm.send(new CreateSecretCommand({ Name: id, SecretString: 'x' }));
   });
 
-  const policy = JSON.stringify({
-    Version: '2012-10-17',
-    Statement: [{ Effect: 'Allow', Principal: '*', Action: 'secretsmanager:GetSecretValue', Resource: '*' }],
-  });
   const calls: [string, () => Promise<unknown>][] = [
-    ['GetResourcePolicy', () => sm.send(new GetResourcePolicyCommand({ SecretId: id }))],
-    ['PutResourcePolicy', () => sm.send(new PutResourcePolicyCommand({ SecretId: id, ResourcePolicy: policy }))],
-    ['DeleteResourcePolicy', () => sm.send(new DeleteResourcePolicyCommand({ SecretId: id }))],
-    ['ValidateResourcePolicy', () => sm.send(new ValidateResourcePolicyCommand({ SecretId: id, ResourcePolicy: policy }))],
     ['ReplicateSecretToRegions', () => sm.send(new ReplicateSecretToRegionsCommand({ SecretId: id, AddReplicaRegions: [{ Region: 'eu-west-1' }] }))],
     ['RemoveRegionsFromReplication', () => sm.send(new RemoveRegionsFromReplicationCommand({ SecretId: id, RemoveReplicaRegions: ['eu-west-1'] }))],
     ['StopReplicationToReplica', () => sm.send(new StopReplicationToReplicaCommand({ SecretId: id }))],
