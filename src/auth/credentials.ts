@@ -1,36 +1,21 @@
-import { randomBytes, randomInt } from 'node:crypto';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Keyring } from '../crypto/keyring.js';
-import { openValue, sealValue } from '../crypto/envelope.js';
 import type { Store } from '../storage/types.js';
+import { newAccessKey, openKeySecret, sealKeySecret, type AccessKey } from './access-keys.js';
 
-const KEY_ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
-const ROOT = 'root';
+export { newAccessKey, type AccessKey } from './access-keys.js';
 
-/** An access key pair. */
-export interface AccessKey {
-  accessKeyId: string;
-  secretAccessKey: string;
-}
+/** The principal column of the root key. */
+export const ROOT_PRINCIPAL = 'root';
 
-/** In-memory view of the access keys: secret parts opened once at start-up. */
+/**
+ * The root credentials. Every other key (users', temporary ones) is resolved from the store when a
+ * request names it (see authenticator.ts), so keys created at run time work at once.
+ */
 export interface Credentials {
-  lookup(accessKeyId: string): string | undefined;
-  principalOf(accessKeyId: string): string | undefined;
   root: AccessKey;
   rootFile: string;
-}
-
-function sealContext(accessKeyId: string) {
-  return { secretArn: `lockstep:access-key:${accessKeyId}`, versionId: 'secret' };
-}
-
-/** A new access key in AWS's shape: 20-character id, 40-character secret. */
-export function newAccessKey(prefix = 'LKIA'): AccessKey {
-  let id = prefix;
-  while (id.length < 20) id += KEY_ID_CHARS[randomInt(KEY_ID_CHARS.length)];
-  return { accessKeyId: id, secretAccessKey: randomBytes(30).toString('base64').replace(/\+/g, 'A').replace(/\//g, 'B') };
 }
 
 function credentialsFile(k: AccessKey): string {
@@ -38,9 +23,9 @@ function credentialsFile(k: AccessKey): string {
 }
 
 /**
- * Loads the access keys, creating the root key on first start (or taking it from
- * LOCKSTEP_ROOT_ACCESS_KEY_ID / LOCKSTEP_ROOT_SECRET_ACCESS_KEY), and keeps
- * <dataDir>/root-credentials (mode 0600) in the AWS credentials-file format.
+ * Loads the root key, creating it on first start (or taking it from LOCKSTEP_ROOT_ACCESS_KEY_ID /
+ * LOCKSTEP_ROOT_SECRET_ACCESS_KEY), and keeps <dataDir>/root-credentials (mode 0600) in the AWS
+ * credentials-file format.
  */
 export async function loadCredentials(
   store: Store,
@@ -56,42 +41,33 @@ export async function loadCredentials(
   if (envId && !/^[A-Za-z0-9]{16,128}$/.test(envId)) {
     throw new Error('LOCKSTEP_ROOT_ACCESS_KEY_ID must be 16 to 128 letters and digits');
   }
-  const keys = await store.transaction(async (tx) => {
-    let all = await tx.identity.accessKeys();
-    const roots = all.filter((k) => k.principal === ROOT);
+  const roots = await store.transaction(async (tx) => {
+    let mine = await tx.identity.accessKeysOf(ROOT_PRINCIPAL);
     const wanted: AccessKey | undefined = envId && envSecret ? { accessKeyId: envId, secretAccessKey: envSecret } : undefined;
-    if (wanted || roots.length === 0) {
-      for (const r of roots) await tx.identity.deleteAccessKey(r.accessKeyId);
+    if (wanted || mine.length === 0) {
+      for (const r of mine) await tx.identity.deleteAccessKey(r.accessKeyId);
       const k = wanted ?? newAccessKey();
+      if (wanted) {
+        const taken = await tx.identity.accessKey(k.accessKeyId);
+        if (taken) throw new Error(`LOCKSTEP_ROOT_ACCESS_KEY_ID ${k.accessKeyId} is already the id of another key`);
+      }
       await tx.identity.putAccessKey({
         accessKeyId: k.accessKeyId,
-        sealedSecret: sealValue(keyring, { kind: 'string', text: k.secretAccessKey }, sealContext(k.accessKeyId)),
-        principal: ROOT,
+        sealedSecret: sealKeySecret(keyring, k.accessKeyId, k.secretAccessKey),
+        principal: ROOT_PRINCIPAL,
         createdMs: Date.now(),
         status: 'Active',
       });
-      all = await tx.identity.accessKeys();
+      mine = await tx.identity.accessKeysOf(ROOT_PRINCIPAL);
     }
-    return all;
+    return mine;
   });
-  const secrets = new Map<string, { secret: string; principal: string }>();
-  let root: AccessKey | undefined;
-  for (const k of keys) {
-    if (k.status !== 'Active') continue;
-    const v = openValue(keyring, k.sealedSecret, sealContext(k.accessKeyId));
-    if (v.kind !== 'string') continue;
-    secrets.set(k.accessKeyId, { secret: v.text, principal: k.principal });
-    if (k.principal === ROOT) root = { accessKeyId: k.accessKeyId, secretAccessKey: v.text };
-  }
-  if (!root) throw new Error('no root access key');
+  const active = roots.find((k) => k.status === 'Active');
+  if (!active) throw new Error('no root access key');
+  const root: AccessKey = { accessKeyId: active.accessKeyId, secretAccessKey: openKeySecret(keyring, active) };
   const rootFile = join(dataDir, 'root-credentials');
   const text = credentialsFile(root);
   if (!existsSync(rootFile) || envId) writeFileSync(rootFile, text, { mode: 0o600 });
   chmodSync(rootFile, 0o600);
-  return {
-    lookup: (id) => secrets.get(id)?.secret,
-    principalOf: (id) => secrets.get(id)?.principal,
-    root,
-    rootFile,
-  };
+  return { root, rootFile };
 }

@@ -9,6 +9,7 @@ import { serveCommand } from './serve.js';
 import { rotationCommand } from './rotation.js';
 import { functionsCommand } from './functions.js';
 import { agentCommand } from './agent.js';
+import { iamCommand } from './iam.js';
 import { auditCommand } from './audit.js';
 
 const program = new Command('lockstep')
@@ -18,6 +19,7 @@ program.addCommand(serveCommand());
 program.addCommand(rotationCommand());
 program.addCommand(functionsCommand());
 program.addCommand(agentCommand());
+program.addCommand(iamCommand());
 program.addCommand(auditCommand());
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -6,6 +6,7 @@ import { type ServiceContext, DEFAULT_KMS_KEY, openFor, sealFor } from '../secre
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, labelMapOf } from '../secrets/labels.js';
 import { type FunctionSource, type RotationEvent, resolveFunction } from './registry.js';
 import { redact } from './redact.js';
+import { appendAudit } from '../monitoring/audit.js';
 import { nextRotationDate, nextRotationWindow, parseRotationRules, type RotationRules } from './schedule.js';
 
 /** Tunables of the engine (tests shorten them). */
@@ -353,7 +354,15 @@ export class RotationEngine {
     });
   }
 
+  /** Appends an event to the event log and its record to the audit trail, in the run's transaction. */
   private async event(tx: Tx, type: string, secretArn: string | null, detail: Record<string, unknown>): Promise<void> {
-    await tx.events.append({ timeMs: this.ctx.now(), type, secretArn, detail: JSON.stringify(detail) });
+    const now = this.ctx.now();
+    await tx.events.append({ timeMs: now, type, secretArn, detail: JSON.stringify(detail) });
+    await appendAudit(tx, [{
+      time: new Date(now).toISOString(), kind: 'rotation', principal: 'secretsmanager.amazonaws.com', action: `rotation:${type}`,
+      ...(secretArn ? { resource: secretArn } : {}),
+      outcome: /Failed|Abandoned/.test(type) ? 'error' : 'success',
+      detail,
+    }], now);
   }
 }

@@ -6,7 +6,10 @@ import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
 import { keyringOf, loadMasterKey, type Keyring } from '../crypto/keyring.js';
 import { loadCredentials, type Credentials } from '../auth/credentials.js';
-import { createSigV4Verifier } from '../auth/sigv4.js';
+import { createAuthenticator } from '../auth/authenticator.js';
+import { handleQuery, queryServiceOf, type QueryEnv } from '../iam/query-handler.js';
+import { recordAccountId } from '../iam/env.js';
+import { purgeExpiredKeys } from '../sts/temporary-keys.js';
 import { openStore } from '../storage/open.js';
 import type { Store } from '../storage/types.js';
 import { requireSecret, serviceContext, type ServiceContext } from '../secrets/context.js';
@@ -24,6 +27,9 @@ import { handleLambda, isLambdaPath, LAMBDA_MAX_REQUEST_BYTES, type LambdaEnv } 
 import { processFunctionSource } from '../rotation/functions/source.js';
 import { builtinFunctionSource } from '../rotation/functions/builtin.js';
 import { EventFeed, recordLabelChange, type StreamFilter } from './event-stream.js';
+import { guardedCall } from './guard.js';
+import { accessDenied, authorize } from '../secrets/authorize.js';
+import { AuditWriter } from '../monitoring/audit.js';
 import type { DriverOptions } from '../rotation/rotators/types.js';
 import { stopAllInvocations } from '../rotation/functions/process-runtime.js';
 
@@ -98,6 +104,10 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const now = cfg.now ?? Date.now;
   const maxBody = cfg.maxBodyBytes ?? 1024 * 1024;
   const { keyring, store, credentials } = await prepareDataDir(cfg);
+  await recordAccountId(store, cfg.accountId).catch(async (e: unknown) => {
+    await store.close();
+    throw e;
+  });
   const ctx = serviceContext({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
   const moduleFunctions = new ModuleFunctions(cfg.region, cfg.accountId);
   for (const [name, handler] of Object.entries(cfg.moduleFunctions ?? {})) moduleFunctions.register(name, handler);
@@ -115,30 +125,30 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       await recordLabelChange(tx, ctx.now(), secret, before, after);
     },
   };
-  const verifier = createSigV4Verifier({
-    region: cfg.region,
-    services: ['secretsmanager', 'lambda'],
-    lookupSecret: credentials.lookup,
-    now,
-  });
+  const audit = new AuditWriter(store, now);
+  const auth = createAuthenticator({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
+  const queryEnv: QueryEnv = { store, keyring, accountId: cfg.accountId, now, auth, maxBodyBytes: maxBody, logger: cfg.logger };
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const body = await readBody(req, maxBody);
-    verifier.verify({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, 'secretsmanager');
+    const principal = await auth.authenticate({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, 'secretsmanager');
+    const call = { principal, requestId, sourceIp: req.socket.remoteAddress };
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith(EXTENSION_PREFIX)) {
-      const ext = Object.hasOwn(extensions, target.slice(EXTENSION_PREFIX.length)) ? extensions[target.slice(EXTENSION_PREFIX.length)] : undefined;
+      const name = target.slice(EXTENSION_PREFIX.length);
+      const ext = Object.hasOwn(extensions, name) ? extensions[name] : undefined;
       if (!ext) throw Errors.unknownOperation();
       const parsed = parseJsonBody(body);
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw Errors.serialization('Start of structure or map found where not expected.');
-      sendJson(res, 200, await ext(ctx, parsed as Record<string, unknown>), requestId);
+      const input = parsed as Record<string, any>;
+      sendJson(res, 200, await guardedCall(ctx, audit, call, name, input, () => ext(ctx, input), `lockstep:${name}`), requestId);
       return;
     }
     const op = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     const handler = operations[op];
     if (!handler || !isKnownOperation(op)) throw Errors.unknownOperation();
     const input = validateInput(op, parseJsonBody(body));
-    const out = await handler(ctx, input);
+    const out = await guardedCall(ctx, audit, call, op, input, () => handler(ctx, input));
     sendJson(res, 200, out, requestId);
   }
 
@@ -161,7 +171,9 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       }
       if (req.method === 'GET' && /^\/lockstep\/events(?:\?|$)/.test(req.url ?? '')) {
         await readBody(req, maxBody);
-        verifier.verify({ method: 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) }, 'secretsmanager');
+        const principal = await auth.authenticate({ method: 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) }, 'secretsmanager');
+        const allowed = await authorize(ctx, principal, 'SubscribeEvents', {}, req.socket.remoteAddress, 'lockstep:SubscribeEvents');
+        if (allowed.decision !== 'allow' && allowed.decision !== 'root') throw accessDenied(principal, allowed);
         await feed.open(res, await streamFilter(ctx, req), requestId);
         return;
       }
@@ -169,9 +181,16 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
         // Only the two operations that upload code may send a large body (a zip up to Lambda's limit).
         const uploadsCode = /^\/2015-03-31\/functions\/?(?:[^/?]+\/code)?(?:\?|$)/.test(req.url ?? '') && req.method !== 'GET';
         const body = await readBody(req, uploadsCode ? LAMBDA_MAX_REQUEST_BYTES : maxBody);
-        const verify = () =>
-          verifier.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
+        await auth.prepare(req.headers);
+        const verify = () => {
+          auth.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
+        };
         await handleLambda(lambdaEnv, req, res, body, requestId, verify);
+        return;
+      }
+      const queryService = req.method === 'POST' ? queryServiceOf(req.headers) : undefined;
+      if (queryService !== undefined) {
+        await handleQuery(queryEnv, queryService, req, res, requestId);
         return;
       }
       if (req.method !== 'POST' || req.headers['x-amz-target'] === undefined) {
@@ -212,6 +231,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const purge = async () => {
     try {
       await purgeDeleted(ctx);
+      await purgeExpiredKeys(store, now());
     } catch (e) {
       cfg.logger?.error({ err: errorSummary(e) }, 'purge of deleted secrets failed');
     }
@@ -248,6 +268,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
           });
           server.closeIdleConnections();
         });
+        await audit.drain();
         await store.close();
       })();
       return closing;

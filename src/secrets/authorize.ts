@@ -1,0 +1,119 @@
+import { ServiceError } from '../errors.js';
+import { accessDeniedMessage, evaluate, parsePolicy, type ContextValue, type EvaluationResult, type Policy } from '../policy/index.js';
+import { policyOwnerArn, requestPrincipal, type Principal } from '../auth/principal.js';
+import type { SecretAggregate, Tx } from '../storage/types.js';
+import { findSecret, type ServiceContext } from './context.js';
+import { stagesOf, labelMapOf, AWSCURRENT } from './labels.js';
+
+/*
+ * The policy decision for a Secrets Manager call: the caller's identity policies (a user's inline
+ * policies, or those of the role behind a session) and the secret's resource policy, evaluated with
+ * IAM's rules against the request's context keys (secretsmanager:SecretId, :Name, :VersionStage,
+ * :VersionId, :ResourceTag/*, :RotationLambdaARN, aws:ResourceTag/*, aws:RequestTag/*, aws:TagKeys,
+ * aws:SourceIp, aws:CurrentTime, ...). The root key bypasses policies.
+ */
+
+/** A decision and what it was about, for the audit trail and AccessDeniedException. */
+export interface Authorization {
+  decision: 'root' | EvaluationResult['decision'];
+  reason: string;
+  action: string;
+  resource: string;
+  result?: EvaluationResult;
+}
+
+const parsed = new Map<string, Policy | null>();
+
+/** A policy document parsed once (bounded memo); null when it does not parse (it then grants nothing). */
+function policyOf(text: string, kind: 'identity' | 'resource', name?: string): Policy | null {
+  const key = `${kind}\u0000${name ?? ''}\u0000${text}`;
+  let p = parsed.get(key);
+  if (p === undefined) {
+    try {
+      p = parsePolicy(JSON.parse(text), { kind, name });
+    } catch {
+      p = null;
+    }
+    if (parsed.size > 2000) parsed.clear();
+    parsed.set(key, p);
+  }
+  return p;
+}
+
+/** The context keys of one call. */
+function contextOf(
+  op: string, input: Record<string, any>, agg: SecretAggregate | undefined, principal: Principal, sourceIp: string | undefined,
+): Record<string, ContextValue> {
+  const c: Record<string, ContextValue> = { 'aws:SecureTransport': false, 'aws:userid': principal.userId };
+  if (sourceIp) c['aws:SourceIp'] = sourceIp.replace(/^::ffff:/, '');
+  if (principal.session) c['aws:PrincipalArn'] = principal.session.roleArn;
+  if (agg) {
+    c['secretsmanager:SecretId'] = agg.secret.arn;
+    c['secretsmanager:Name'] = agg.secret.name;
+    for (const t of agg.tags) {
+      c[`secretsmanager:ResourceTag/${t.Key}`] = t.Value ?? '';
+      c[`aws:ResourceTag/${t.Key}`] = t.Value ?? '';
+    }
+  }
+  if (typeof input.VersionId === 'string') c['secretsmanager:VersionId'] = input.VersionId;
+  if (op === 'GetSecretValue') {
+    if (typeof input.VersionStage === 'string') c['secretsmanager:VersionStage'] = input.VersionStage;
+    else if (typeof input.VersionId === 'string' && agg) {
+      const stages = stagesOf(labelMapOf(agg.versions), input.VersionId);
+      if (stages.length) c['secretsmanager:VersionStage'] = stages;
+    } else c['secretsmanager:VersionStage'] = AWSCURRENT;
+  } else if (op === 'UpdateSecretVersionStage' && typeof input.VersionStage === 'string') {
+    c['secretsmanager:VersionStage'] = input.VersionStage;
+  } else if (op === 'PutSecretValue') {
+    c['secretsmanager:VersionStage'] = Array.isArray(input.VersionStages) ? input.VersionStages : AWSCURRENT;
+  }
+  if (typeof input.RotationLambdaARN === 'string') c['secretsmanager:RotationLambdaARN'] = input.RotationLambdaARN;
+  if (typeof input.KmsKeyId === 'string') c['secretsmanager:KmsKeyId'] = input.KmsKeyId;
+  if (Array.isArray(input.Tags)) {
+    for (const t of input.Tags) c[`aws:RequestTag/${t.Key}`] = t.Value ?? '';
+    c['aws:TagKeys'] = input.Tags.map((t: { Key: string }) => t.Key);
+  } else if (Array.isArray(input.TagKeys)) c['aws:TagKeys'] = input.TagKeys;
+  return c;
+}
+
+/** The resource a call is about: the secret's ARN (as named, when it does not exist), or `*`. */
+function resourceOf(ctx: ServiceContext, op: string, input: Record<string, any>, agg: SecretAggregate | undefined): string {
+  if (agg) return agg.secret.arn;
+  const id = op === 'CreateSecret' ? input.Name : input.SecretId;
+  if (typeof id !== 'string') return '*';
+  return id.startsWith('arn:') ? id : `${ctx.arnPrefix}${id}`;
+}
+
+/** Decides a call inside a read transaction. */
+export async function authorizeIn(
+  ctx: ServiceContext, tx: Tx, principal: Principal, op: string, input: Record<string, any>, sourceIp?: string,
+  action = `secretsmanager:${op}`,
+): Promise<Authorization> {
+  if (principal.kind === 'root') return { decision: 'root', reason: 'the root key bypasses policies', action, resource: '*' };
+  const id = op === 'CreateSecret' ? undefined : input.SecretId;
+  const s = typeof id === 'string' ? await findSecret(ctx, tx, id) : undefined;
+  const agg = s ? await tx.secrets.aggregate(s) : undefined;
+  const owner = policyOwnerArn(principal);
+  const identity = owner ? (await tx.identity.policies(owner)).map((p) => policyOf(p.document, 'identity', p.name)).filter((p): p is Policy => p !== null) : [];
+  const resourcePolicy = s?.resourcePolicy ? policyOf(s.resourcePolicy, 'resource') ?? undefined : undefined;
+  const resource = resourceOf(ctx, op, input, agg);
+  const result = evaluate(
+    { principal: requestPrincipal(principal), action, resource, context: contextOf(op, input, agg, principal, sourceIp), now: new Date(ctx.now()) },
+    { identity, resource: resourcePolicy, resourceAccountId: ctx.accountId },
+  );
+  return { decision: result.decision, reason: result.reason, action, resource, result };
+}
+
+/** Decides a call; AccessDeniedException in AWS's words when it is not allowed. */
+export async function authorize(
+  ctx: ServiceContext, principal: Principal, op: string, input: Record<string, any>, sourceIp?: string,
+  action = `secretsmanager:${op}`,
+): Promise<Authorization> {
+  if (principal.kind === 'root') return { decision: 'root', reason: 'the root key bypasses policies', action, resource: '*' };
+  return ctx.store.read((tx) => authorizeIn(ctx, tx, principal, op, input, sourceIp, action));
+}
+
+/** The AccessDeniedException for a denied authorization. */
+export function accessDenied(principal: Principal, a: Authorization): ServiceError {
+  return new ServiceError('AccessDeniedException', accessDeniedMessage(principal.principalArn, a.action, a.resource, a.result ?? 'implicit-deny'));
+}
