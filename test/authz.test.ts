@@ -1,6 +1,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   CreateSecretCommand, DeleteSecretCommand, GetSecretValueCommand, ListSecretsCommand, PutResourcePolicyCommand, PutSecretValueCommand,
@@ -144,5 +145,10 @@ describe('the audit trail', () => {
     const all = run('query');
     assert.ok(!all.includes(CANARY), 'a secret value in the audit trail');
     assert.ok(all.includes('"principal":"root"'));
+    // Nor is it anywhere in the data directory's files (values are sealed; the audit holds none).
+    for (const f of readdirSync(srv.dataDir)) {
+      const path = join(srv.dataDir, f);
+      if (statSync(path).isFile()) assert.ok(!readFileSync(path).includes(CANARY), `the canary is in ${f}`);
+    }
   });
 });
