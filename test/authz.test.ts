@@ -152,3 +152,29 @@ describe('the audit trail', () => {
     }
   });
 });
+
+describe('the event stream under policies', () => {
+  test('needs lockstep:SubscribeEvents, and ends when the key that opened it is deactivated', async () => {
+    const { signGet } = await import('../src/client/sign.js');
+    const url = new URL('/lockstep/events', srv.endpoint);
+    const open = (k: Keys) => fetch(url, { headers: signGet(url, k, 'us-east-1', 'secretsmanager') });
+    const nobody = await userWithPolicies(srv.endpoint, srv.credentials, 'no-events');
+    const refused = await open(nobody);
+    assert.equal(refused.status, 400);
+    assert.match(await refused.text(), /AccessDeniedException.*lockstep:SubscribeEvents/);
+    const watcher = await userWithPolicies(srv.endpoint, srv.credentials, 'watcher', {
+      events: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'lockstep:SubscribeEvents', Resource: '*' }] },
+    });
+    const res = await open(watcher);
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    await reader.read(); // the stream is live
+    await query(srv.endpoint, srv.credentials, 'iam', { Action: 'UpdateAccessKey', UserName: 'watcher', AccessKeyId: watcher.accessKeyId, Status: 'Inactive' });
+    const t0 = Date.now();
+    for (;;) {
+      const { done } = await reader.read();
+      if (done) break;
+    }
+    assert.ok(Date.now() - t0 < 5_000, 'the stream outlived its key');
+  });
+});

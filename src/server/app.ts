@@ -174,7 +174,11 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
         const principal = await auth.authenticate({ method: 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) }, 'secretsmanager');
         const allowed = await authorize(ctx, principal, 'SubscribeEvents', {}, req.socket.remoteAddress, 'lockstep:SubscribeEvents');
         if (allowed.decision !== 'allow' && allowed.decision !== 'root') throw accessDenied(principal, allowed);
-        await feed.open(res, await streamFilter(ctx, req), requestId);
+        const stillValid = () => store.read(async (tx) => {
+          const k = await tx.identity.accessKey(principal.accessKeyId);
+          return k !== undefined && k.status === 'Active' && (k.expiresMs == null || k.expiresMs > now());
+        });
+        await feed.open(res, await streamFilter(ctx, req), requestId, stillValid);
         return;
       }
       if (isLambdaPath(req.url ?? '')) {

@@ -29,6 +29,8 @@ export async function recordLabelChange(
 
 interface Subscriber {
   res: ServerResponse;
+  /** Whether the credentials the stream was opened with still work (a revoked key ends the stream). */
+  valid?: () => Promise<boolean>;
   cursor: number; // the last event id sent
   replaying: boolean;
   secretArn?: string;
@@ -50,12 +52,14 @@ export class EventFeed {
   private head: number | undefined;
   private timer: NodeJS.Timeout | undefined;
   private heartbeat: NodeJS.Timeout | undefined;
+  private revalidate: NodeJS.Timeout | undefined;
   private polling = false;
 
   constructor(
     private readonly store: Store,
     private readonly pollMs = 100,
     private readonly heartbeatMs = 15_000,
+    private readonly revalidateMs = 1_000,
   ) {}
 
   /** Open streams. */
@@ -64,7 +68,7 @@ export class EventFeed {
   }
 
   /** Starts streaming to `res` (headers are written here); resolves once the stream is live. */
-  async open(res: ServerResponse, filter: StreamFilter, requestId: string): Promise<void> {
+  async open(res: ServerResponse, filter: StreamFilter, requestId: string, valid?: () => Promise<boolean>): Promise<void> {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -76,6 +80,7 @@ export class EventFeed {
     this.head ??= await this.store.read((tx) => tx.events.lastId());
     const sub: Subscriber = {
       res,
+      valid,
       cursor: filter.after ?? this.head,
       replaying: filter.after !== undefined && filter.after < this.head,
       secretArn: filter.secretArn,
@@ -101,7 +106,8 @@ export class EventFeed {
   close(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.heartbeat) clearInterval(this.heartbeat);
-    this.timer = this.heartbeat = undefined;
+    if (this.revalidate) clearInterval(this.revalidate);
+    this.timer = this.heartbeat = this.revalidate = undefined;
     for (const s of this.subs) s.res.end();
     this.subs.clear();
   }
@@ -114,6 +120,20 @@ export class EventFeed {
       for (const s of this.subs) s.res.write(': keep-alive\n\n');
     }, this.heartbeatMs);
     this.heartbeat.unref();
+    this.revalidate = setInterval(() => void this.checkCredentials(), this.revalidateMs);
+    this.revalidate.unref();
+  }
+
+  /** Ends the streams whose credentials were deactivated, deleted or expired since they opened. */
+  private async checkCredentials(): Promise<void> {
+    for (const s of [...this.subs]) {
+      if (!s.valid) continue;
+      const ok = await s.valid().catch(() => true); // a failed read is no revocation
+      if (!ok) {
+        this.subs.delete(s);
+        s.res.end();
+      }
+    }
   }
 
   private async poll(): Promise<void> {
@@ -122,7 +142,8 @@ export class EventFeed {
       // Nobody listens: stop, and start again from the log's end at the next subscription.
       if (this.timer) clearInterval(this.timer);
       if (this.heartbeat) clearInterval(this.heartbeat);
-      this.timer = this.heartbeat = undefined;
+      if (this.revalidate) clearInterval(this.revalidate);
+      this.timer = this.heartbeat = this.revalidate = undefined;
       this.head = undefined;
       return;
     }
