@@ -10,7 +10,8 @@
 // Parts 4 (rotation) and 5 (db) are the exception: module rotation functions are in-process handlers, so
 // those parts start their servers in this process (startLockstep); part 5 also starts a private PostgreSQL
 // cluster and uses the machine's MariaDB. Part 6 (cache) times SecretCache hits in this process, then
-// loads `lockstep agent` (a child process) next to GetSecretValue on its own server.
+// loads `lockstep agent` (a child process) next to GetSecretValue on its own server. Part 7 (authz) loads
+// GetSecretValue signed by a role session under a 20-statement policy next to the root key, on its own server.
 import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,6 +28,7 @@ import { runWrites, type WritesResult } from './lib/writes.js';
 import { runRotation, type RotationResult, type RotationThroughput } from './lib/rotation.js';
 import { cleanupDb, runDbRotation, type DbEngineResult, type DbResult } from './lib/db-rotation.js';
 import { runCache, type CacheResult } from './lib/cache.js';
+import { runAuthz, type AuthzResult } from './lib/authz.js';
 import { summariseProfile, type ProfileSummary } from './lib/profile.js';
 import { Signer } from './lib/sign.js';
 import { log, since } from './lib/stats.js';
@@ -65,7 +67,8 @@ const HELP = `npm run bench -- [options]
   --cache-gets <n>         cache: gets per timed round of the hit-cost loops             [1000000]
   --cache-rounds <n>       cache: timed rounds of each hit-cost loop (median reported)   [5]
   --cache-concurrency <list>  cache: connections for the agent and direct GetSecretValue [16,64]
-  --only <parts>           any of gsv,writes,list,rotation,db,cache                      [all]
+  --authz-concurrency <list>  authz: connections for the role session and the root key   [16,64]
+  --only <parts>           any of gsv,writes,list,rotation,db,cache,authz                [all]
   --profile                only profile both servers (node --cpu-prof) under GetSecretValue
                            at the highest concurrency and summarise where the time goes
   --top <n>                rows per profile table                                        [20]
@@ -98,7 +101,8 @@ const { values: a } = parseArgs({
     'cache-gets': { type: 'string', default: '1000000' },
     'cache-rounds': { type: 'string', default: '5' },
     'cache-concurrency': { type: 'string', default: '16,64' },
-    only: { type: 'string', default: 'gsv,writes,list,rotation,db,cache' },
+    'authz-concurrency': { type: 'string', default: '16,64' },
+    only: { type: 'string', default: 'gsv,writes,list,rotation,db,cache,authz' },
     profile: { type: 'boolean', default: false },
     top: { type: 'string', default: '20' },
     keep: { type: 'boolean', default: false },
@@ -138,12 +142,13 @@ const opts = {
   cacheGets: int('cache-gets', a['cache-gets'], 1000),
   cacheRounds: int('cache-rounds', a['cache-rounds'], 1),
   cacheConcurrencies: (a['cache-concurrency'] as string).split(',').map((c) => int('cache-concurrency', c, 1)),
+  authzConcurrencies: (a['authz-concurrency'] as string).split(',').map((c) => int('authz-concurrency', c, 1)),
   only: new Set((a.only as string).split(',')),
   top: int('top', a.top, 1),
 };
 if (!['auto', 'wrk', 'autocannon'].includes(opts.tool)) throw new Error('--tool must be auto, wrk or autocannon');
 if (!['auto', 'http', 'inproc'].includes(opts.seed)) throw new Error('--seed must be auto, http or inproc');
-for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation', 'db', 'cache'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
+for (const p of opts.only) if (!['gsv', 'writes', 'list', 'rotation', 'db', 'cache', 'authz'].includes(p)) throw new Error(`--only: unknown part '${p}'`);
 const hasWrk = wrkAvailable();
 if (opts.tool === 'wrk' && !hasWrk) throw new Error('--tool wrk: wrk is not installed');
 const tool: Tool = opts.tool === 'auto' ? (hasWrk ? 'wrk' : 'autocannon') : (opts.tool as Tool);
@@ -201,6 +206,7 @@ let list: ListResult | undefined;
 let rotation: RotationResult | undefined;
 let db: DbResult | undefined;
 let cache: CacheResult | undefined;
+let authz: AuthzResult | undefined;
 let profiles:
   | { connections: number; lockstep: ProfileSummary; bare: ProfileSummary; lockstepRun: LoadResult; bareRun: LoadResult; lockstepCpuUs: number; bareCpuUs: number }
   | undefined;
@@ -277,6 +283,12 @@ try {
         dataDir: join(tmp, 'data-cache'), creds, tool, concurrencies: opts.cacheConcurrencies, durationS: opts.durationS,
         warmupS: opts.warmupS, rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp,
         gets: opts.cacheGets, hitRounds: opts.cacheRounds,
+      });
+    }
+    if (opts.only.has('authz')) {
+      authz = await runAuthz({
+        dataDir: join(tmp, 'data-authz'), creds, tool, concurrencies: opts.authzConcurrencies, durationS: opts.durationS,
+        warmupS: opts.warmupS, rounds: opts.rounds, workers: opts.workers, threads: opts.threads, tmpDir: tmp,
       });
     }
   }
@@ -366,6 +378,27 @@ for (const r of cache?.agent.rows ?? []) {
   if (r.agent.generatorCpuPct >= 95) warnings.push(`cache c=${r.connections}: the load generator used ${r.agent.generatorCpuPct.toFixed(0)}% of a core against the agent; it may be the bottleneck`);
 }
 
+if (authz) {
+  for (const c of authz.checks) {
+    if (!c.ok) problems.push(`authz check '${c.name}': answered ${c.status}${c.code ? ` ${c.code}` : ''}, expected ${c.expected}`);
+  }
+  const P = authz.principal;
+  if (P.grantingStatement !== P.expectedGrantingStatement) {
+    problems.push(`authz: the read was allowed by ${P.grantReason ? `'${P.grantReason}'` : 'no recorded statement'}, expected statement ${P.expectedGrantingStatement}`);
+  }
+  for (const r of authz.rows) {
+    for (const [name, x] of [['root key', r.root], ['role session', r.principal]] as const) {
+      if (x.non2xx || x.errors) problems.push(`authz c=${r.connections} ${name}: ${x.non2xx} non-2xx responses, ${x.errors} errors`);
+      if (x.auditRecords < x.answered) problems.push(`authz c=${r.connections} ${name}: ${x.auditRecords} audit records for ${x.answered} answered calls`);
+      if (x.foreignRecords) problems.push(`authz c=${r.connections} ${name}: ${x.foreignRecords} audit records that are not its successful GetSecretValue`);
+      if (x.generatorCpuPct >= 95) warnings.push(`authz c=${r.connections} ${name}: the load generator used ${x.generatorCpuPct.toFixed(0)}% of a core; it may be the bottleneck`);
+    }
+  }
+  const v = authz.audit.verify;
+  if (!v.ok) problems.push(`authz: lockstep audit verify failed: ${v.output}`);
+  else if (v.records !== authz.audit.totalRecords) problems.push(`authz: audit verify counted ${v.records} records, the trail's head is ${authz.audit.totalRecords}`);
+}
+
 const summary = {
   lockstepBench: 1,
   startedAt: new Date(started).toISOString(),
@@ -383,6 +416,7 @@ const summary = {
   rotation,
   dbRotation: db,
   cache,
+  authz,
   profile: profiles,
 };
 if (a.out) writeFileSync(a.out as string, JSON.stringify(summary, null, 2) + '\n');
@@ -593,6 +627,48 @@ function report(): string {
     out.push(
       '   srv CPU: the agent process (agent rows) or the Lockstep server (GSV direct rows), % of one core. The agent answers',
       '   from memory: the Lockstep server stays idle while it is loaded.',
+      '',
+    );
+  }
+  if (authz) {
+    const Z = authz;
+    const P = Z.principal;
+    const I = P.identityPolicy;
+    out.push(
+      `7. Authorization: GetSecretValue of ${Z.secret.name} (tags ${Object.entries(Z.secret.tags).map(([k, v]) => `${k}=${v}`).join(', ')}; ${Z.responseBytes}-byte answer) ` +
+        `on its own server (a child process); ${f(Z.seconds, 1)} s in all.`,
+      `   role session: ${P.arn}, governed by the role's identity policy "${I.name}" (${I.statements} statements: ${I.allow} Allow, ${I.deny} Deny, ` +
+        `${I.withConditions} with conditions; ${I.chars} characters)`,
+      `   and the secret's resource policy (${Z.resourcePolicy.statements} statements: the seed's, a Deny for user contractor, a Deny of writes by anyone but the rotation role).`,
+      `   The audit trail gives its reads as: ${P.grantReason || '(no record)'}.`,
+      '   root key: bypasses policies. Both signed once per run (real SigV4, replayed), same connections and generator, ' +
+        `${Z.durationS} s measured after ${Z.warmupS} s warm-up${opts.rounds > 1 ? `, ${opts.rounds} rounds` : ''}, order alternating.`,
+      '',
+    );
+    table(['check (one signed request each, before measuring)', 'expected', 'answer', 'ok'], Z.checks.map((c) => [
+      c.name, c.expected, `${c.status}${c.code ? ` ${c.code}` : ''}`, c.ok ? 'yes' : 'NO',
+    ]));
+    out.push('');
+    table(
+      ['conc', 'principal', 'req/s', 'p50 ms', 'p90 ms', 'p99 ms', 'max ms', 'requests', 'non-2xx', 'errors', 'srv CPU', 'CPU us/req', 'gen CPU', 'audit records'],
+      Z.rows.flatMap((r) =>
+        ([['root key', r.root], ['role session', r.principal]] as const).map(([name, x]) => [
+          String(r.connections), name, f(x.rps), f(x.p50Ms, 2), f(x.p90Ms, 2), f(x.p99Ms, 2), f(x.maxMs, 1), String(x.requests),
+          String(x.non2xx), String(x.errors), `${f(x.serverCpuPct)}%`, f(x.cpuUsPerRequest), `${f(x.generatorCpuPct)}%`, String(x.auditRecords),
+        ]),
+      ),
+    );
+    out.push('');
+    table(['conc', 'session/root req/s', 'session/root CPU per request', 'extra CPU us per request', 'session/root p50', 'session/root p99'], Z.rows.map((r) => [
+      String(r.connections), `${f(r.ratio * 100, 1)}%`, `${f(r.cpuRatio, 2)}x`, f(r.principal.cpuUsPerRequest - r.root.cpuUsPerRequest, 1),
+      `${f(r.principal.p50Ms / r.root.p50Ms, 2)}x`, `${f(r.principal.p99Ms / r.root.p99Ms, 2)}x`,
+    ]));
+    const A = Z.audit;
+    out.push(
+      `   audit records: ${A.recordsDuringRuns} written during the runs (warm-up included) for ${A.answeredDuringRuns} answers the generator received ` +
+        '(the rest: calls in flight when a run stopped);',
+      `   ${A.totalRecords} in the trail with setup and checks. \`lockstep audit verify\` afterwards (${f(A.verify.seconds, 1)} s): ${A.verify.output.split('\n').pop()}`,
+      '   srv CPU: the Lockstep server, % of one core; CPU us/req: its CPU time per request (audit writes included).',
       '',
     );
   }

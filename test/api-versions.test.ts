@@ -9,9 +9,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
 import { rejects, useServer, type AwsError } from './helpers/sdk.js';
+import { createTestKey } from './helpers/kms.js';
+import type { TestServer } from './helpers/server.js';
 
 let sm: SecretsManagerClient;
-useServer((s) => ({ sm } = s));
+let srv: TestServer;
+useServer((s) => ({ sm, srv } = s));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -371,11 +374,12 @@ describe('UpdateSecret', () => {
 
   test('KmsKeyId: a new key applies to new versions; an empty string goes back to the default key', async () => {
     await create('update/kms');
+    const key = await createTestKey(srv, 'alias/new-key');
     await sm.send(new UpdateSecretCommand({ SecretId: 'update/kms', KmsKeyId: 'alias/new-key' }));
     assert.equal((await sm.send(new DescribeSecretCommand({ SecretId: 'update/kms' }))).KmsKeyId, 'alias/new-key');
     const v2 = await put('update/kms', 'v2');
     const list = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'update/kms' }));
-    assert.deepEqual(list.Versions!.find((v) => v.VersionId === v2)!.KmsKeyIds, ['alias/new-key']);
+    assert.deepEqual(list.Versions!.find((v) => v.VersionId === v2)!.KmsKeyIds, [key.Arn]);
     // UpdateSecretRequest.KmsKeyId: "If you set this to an empty string, Secrets Manager uses the Amazon Web
     // Services managed key aws/secretsmanager." DescribeSecret then omits KmsKeyId.
     await sm.send(new UpdateSecretCommand({ SecretId: 'update/kms', KmsKeyId: '' }));

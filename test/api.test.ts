@@ -8,9 +8,12 @@ import {
 } from '@aws-sdk/client-secrets-manager';
 import { Messages } from '../src/errors.js';
 import { rejects, useServer, type AwsError } from './helpers/sdk.js';
+import { createTestKey } from './helpers/kms.js';
+import type { TestServer } from './helpers/server.js';
 
 let sm: SecretsManagerClient;
-useServer((s) => ({ sm } = s));
+let srv: TestServer;
+useServer((s) => ({ sm, srv } = s));
 
 const ARN_PREFIX = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:';
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -97,6 +100,7 @@ describe('CreateSecret', () => {
   });
 
   test('Description and KmsKeyId are stored; KmsKeyIds defaults to DefaultEncryptionKey', async () => {
+    const key = await createTestKey(srv, 'alias/my-key');
     await sm.send(new CreateSecretCommand({
       Name: 'create/kms', SecretString: 'x', Description: 'my description', KmsKeyId: 'alias/my-key',
     }));
@@ -104,7 +108,7 @@ describe('CreateSecret', () => {
     assert.equal(d.Description, 'my description');
     assert.equal(d.KmsKeyId, 'alias/my-key');
     const v = await sm.send(new ListSecretVersionIdsCommand({ SecretId: 'create/kms' }));
-    assert.deepEqual(v.Versions!.map((x) => x.KmsKeyIds), [['alias/my-key']]);
+    assert.deepEqual(v.Versions!.map((x) => x.KmsKeyIds), [[key.Arn]], 'a version lists the ARN of the key that sealed it');
 
     await sm.send(new CreateSecretCommand({ Name: 'create/kms-default', SecretString: 'x' }));
     const d2 = await sm.send(new DescribeSecretCommand({ SecretId: 'create/kms-default' }));

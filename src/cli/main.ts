@@ -11,6 +11,7 @@ import { functionsCommand } from './functions.js';
 import { agentCommand } from './agent.js';
 import { iamCommand } from './iam.js';
 import { auditCommand } from './audit.js';
+import { keysCommand } from './keys.js';
 
 const program = new Command('lockstep')
   .description('Lockstep: a self-hosted secrets manager that speaks the AWS Secrets Manager API')
@@ -21,6 +22,7 @@ program.addCommand(functionsCommand());
 program.addCommand(agentCommand());
 program.addCommand(iamCommand());
 program.addCommand(auditCommand());
+program.addCommand(keysCommand());
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`lockstep: ${e instanceof Error ? e.message : String(e)}\n`);
   process.exit(1);

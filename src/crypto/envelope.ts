@@ -1,6 +1,6 @@
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes, type KeyObject } from 'node:crypto';
 import { Errors } from '../errors.js';
-import type { Kek, Keyring } from './keyring.js';
+import type { Kek, Keyring } from './kek.js';
 
 /** The envelope format version written by this code. */
 export const ENVELOPE_FORMAT = 1;
@@ -138,6 +138,12 @@ export function decodeEnvelope(bytes: Buffer): Envelope {
   const tag = bytes.subarray(at, at + TAG);
   at += TAG;
   return { format, kekId, wrappedKey, nonce, tag, ciphertext: bytes.subarray(at) };
+}
+
+/** The id of the key-encryption key stored bytes were sealed under, from their header; undefined when malformed. */
+export function envelopeKekId(bytes: Buffer): string | undefined {
+  if (bytes.length < 2 || bytes.length < 2 + bytes[1]) return undefined;
+  return bytes.toString('utf8', 2, 2 + bytes[1]);
 }
 
 /** A secret value: text or bytes. */

@@ -1,26 +1,25 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { FileKeyring } from './file-keyring.js';
+import { createMasterKeyFile, decodeMasterKeys, MASTER_KEY_FILE } from './master-key-file.js';
+import { kekIdOf, type Kek, type Keyring } from './kek.js';
 
-/** A key-encryption key: 32 bytes and the short id that names it in every envelope. */
-export interface Kek {
-  id: string;
-  key: Buffer;
-}
+export { decodeMasterKey } from './master-key-file.js';
+export { kekIdOf, singleKeyring, type Kek, type Keyring } from './kek.js';
 
-/** The key-encryption keys the server holds: one active key for sealing, any of them for opening. */
-export interface Keyring {
-  active: Kek;
-  get(id: string): Kek | undefined;
-}
+/**
+ * The keyrings `loadMasterKey` made, by the key object it returned: `keyringOf([loaded.key])` gives
+ * back the full (reloadable) keyring of the data directory rather than a ring of that one key.
+ */
+const loaded = new WeakMap<Buffer, Keyring>();
 
-/** Derives the stable public id of a key-encryption key (never reveals the key). */
-export function kekIdOf(key: Buffer): string {
-  return 'local-' + createHash('sha256').update('lockstep-kek-id\0').update(key).digest('hex').slice(0, 16);
-}
-
-/** Builds a keyring from raw 32-byte keys; the first is the active one. */
+/**
+ * Builds a keyring from raw 32-byte keys; the first is the active one. Given exactly the key that
+ * `loadMasterKey` returned, it returns that load's keyring: the data directory's master keys with
+ * their retired keys, re-read from master.key when it changes.
+ */
 export function keyringOf(keys: Buffer[]): Keyring {
+  if (keys.length === 1 && loaded.has(keys[0])) return loaded.get(keys[0])!;
   if (keys.length === 0) throw new Error('a keyring needs at least one key');
   const byId = new Map<string, Kek>();
   const keks = keys.map((key) => {
@@ -32,29 +31,37 @@ export function keyringOf(keys: Buffer[]): Keyring {
   return { active: keks[0], get: (id) => byId.get(id) };
 }
 
-/** Decodes a base64 master key, insisting on exactly 32 bytes. */
-export function decodeMasterKey(text: string, origin: string): Buffer {
-  const trimmed = text.trim();
-  const key = Buffer.from(trimmed, 'base64');
-  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed) || key.length !== 32) {
-    throw new Error(`${origin} must hold the base64 encoding of exactly 32 bytes`);
-  }
-  return key;
+/** Where the master keys came from, and the keyring over them. */
+export interface LoadedMasterKey {
+  /** The active master key. */
+  key: Buffer;
+  /** `LOCKSTEP_MASTER_KEY`, or the path of master.key. */
+  source: string;
+  /** True when the keys come from the environment (Lockstep cannot change them). */
+  fromEnv: boolean;
+  /** Every master key: the active one seals, retired ones still open. Reloads master.key as it changes. */
+  keyring: Keyring;
 }
 
 /**
- * Loads the master key: from LOCKSTEP_MASTER_KEY when set, else from <dataDir>/master.key,
- * which is created (mode 0600) with a fresh random key on first start.
+ * Loads the master keys: from LOCKSTEP_MASTER_KEY when set (one base64 key, or several separated by
+ * commas with the active key first), else from <dataDir>/master.key, which is created (mode 0600)
+ * with a fresh random key on first start and may hold retired keys after a rotation.
  */
-export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): { key: Buffer; source: string } {
+export function loadMasterKey(dataDir: string, env: NodeJS.ProcessEnv = process.env): LoadedMasterKey {
   const fromEnv = env.LOCKSTEP_MASTER_KEY;
+  let out: LoadedMasterKey;
   if (fromEnv !== undefined && fromEnv !== '') {
-    return { key: decodeMasterKey(fromEnv, 'LOCKSTEP_MASTER_KEY'), source: 'LOCKSTEP_MASTER_KEY' };
+    const keys = decodeMasterKeys(fromEnv, 'LOCKSTEP_MASTER_KEY');
+    out = { key: keys[0], source: 'LOCKSTEP_MASTER_KEY', fromEnv: true, keyring: keyringOf(keys) };
+  } else {
+    const file = join(dataDir, MASTER_KEY_FILE);
+    if (!existsSync(file)) createMasterKeyFile(file);
+    chmodSync(file, 0o600);
+    const keyring = new FileKeyring(file);
+    out = { key: Buffer.from(keyring.active.key), source: file, fromEnv: false, keyring };
   }
-  const file = join(dataDir, 'master.key');
-  if (!existsSync(file)) {
-    writeFileSync(file, randomBytes(32).toString('base64') + '\n', { mode: 0o600, flag: 'wx' });
-  }
-  chmodSync(file, 0o600);
-  return { key: decodeMasterKey(readFileSync(file, 'utf8'), file), source: file };
+  loaded.set(out.key, out.keyring);
+  return out;
 }
+

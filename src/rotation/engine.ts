@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { SecretRecord, Tx, RotationRun } from '../storage/types.js';
-import { type ServiceContext, DEFAULT_KMS_KEY, openFor, sealFor } from '../secrets/context.js';
+import { type ServiceContext, DEFAULT_KMS_KEY } from '../secrets/context.js';
+import { openInTx, sealForSecret } from '../secrets/encryption-keys.js';
 import { AWSCURRENT, AWSPENDING, AWSPREVIOUS, labelMapOf } from '../secrets/labels.js';
 import { type FunctionSource, type RotationEvent, resolveFunction } from './registry.js';
 import { redact } from './redact.js';
@@ -102,12 +103,18 @@ export class RotationEngine {
     const existing = await tx.secrets.version(s.id, token);
     if (!existing) {
       let sealed: Buffer | null = null;
+      let kmsKeyIds = [s.kmsKeyId ?? DEFAULT_KMS_KEY];
       if (kind === 'test') {
         const current = await tx.secrets.versionByStage(s.id, AWSCURRENT);
-        if (current?.sealed) sealed = sealFor(this.ctx, s.arn, token, openFor(this.ctx, s.arn, current));
+        if (current?.sealed) {
+          // The copy is sealed under the secret's own key, as any new version is.
+          const copy = await sealForSecret(this.ctx, tx, s, token, await openInTx(this.ctx, tx, s.arn, current));
+          sealed = copy.sealed;
+          kmsKeyIds = copy.kmsKeyIds;
+        }
       }
       await tx.secrets.insertVersion(s.id, {
-        versionId: token, createdMs: now, lastAccessedMs: null, sealed, kmsKeyIds: [s.kmsKeyId ?? DEFAULT_KMS_KEY], stages: [],
+        versionId: token, createdMs: now, lastAccessedMs: null, sealed, kmsKeyIds, stages: [],
       });
     }
     const labels = labelMapOf((await tx.secrets.aggregate(s)).versions);
@@ -345,8 +352,9 @@ export class RotationEngine {
         for (const label of [AWSCURRENT, AWSPENDING, AWSPREVIOUS]) {
           const v = await tx.secrets.versionByStage(s.id, label);
           if (v?.sealed) {
-            const value = openFor(this.ctx, s.arn, v);
-            values.push(value.kind === 'string' ? value.text : value.bytes.toString('base64'));
+            // A value that cannot be opened (its key disabled) cannot be in the error text either.
+            const value = await openInTx(this.ctx, tx, s.arn, v).catch(() => undefined);
+            if (value) values.push(value.kind === 'string' ? value.text : value.bytes.toString('base64'));
           }
         }
       }

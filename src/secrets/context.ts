@@ -1,6 +1,9 @@
 import { Errors, Messages } from '../errors.js';
 import type { Keyring } from '../crypto/keyring.js';
-import { openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
+import { envelopeKekId, openValue, sealValue, type SecretValue } from '../crypto/envelope.js';
+import { NamedKeyCache } from '../crypto/named-key-cache.js';
+import { isNamedEnvelope, keyArn, keyIdOfKekId, kmsArnPrefix } from '../crypto/named-keys.js';
+import { KmsErrors } from './kms-errors.js';
 import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
 import { arnPrefix, secretRefs } from './names.js';
 import { ReadCache } from './read-cache.js';
@@ -22,20 +25,32 @@ export interface ServiceContext {
     cancel(input: Record<string, any>): Promise<Record<string, unknown>>;
   };
   readCache: ReadCache;
+  /** The master keys: they seal values under the default key, and the material of named keys. */
   keyring: Keyring;
+  /** Named encryption keys (KmsKeyId) met so far, with their material opened. */
+  keys: NamedKeyCache;
   region: string;
   accountId: string;
   partition: string;
   arnPrefix: string;
+  /** What key and alias ARNs of this server start with: arn:<partition>:kms:<region>:<account>:. */
+  kmsArnPrefix: string;
   now: () => number;
 }
 
 /** Builds a service context. */
 export function serviceContext(
-  opts: Omit<ServiceContext, 'arnPrefix' | 'partition' | 'readCache'> & { partition?: string },
+  opts: Omit<ServiceContext, 'arnPrefix' | 'partition' | 'readCache' | 'keys' | 'kmsArnPrefix'> & { partition?: string },
 ): ServiceContext {
   const partition = opts.partition ?? 'aws';
-  return { ...opts, partition, arnPrefix: arnPrefix(partition, opts.region, opts.accountId), readCache: new ReadCache(opts.store) };
+  const keys = new NamedKeyCache(opts.store, opts.keyring);
+  // Every named key, loaded once at start: callers that open values outside a read of their own
+  // (the rotation engine) find the key's material here. A failure only means a later load.
+  keys.primeAll().catch(() => undefined);
+  return {
+    ...opts, partition, keys, arnPrefix: arnPrefix(partition, opts.region, opts.accountId),
+    kmsArnPrefix: kmsArnPrefix(partition, opts.region, opts.accountId), readCache: new ReadCache(opts.store),
+  };
 }
 
 /** The KMS key id AWS reports for versions sealed with the default key. */
@@ -64,15 +79,32 @@ export async function requireLiveSecret(ctx: ServiceContext, tx: Tx, secretId: s
   return s;
 }
 
-/** Seals a value for one version of one secret. */
-export function sealFor(ctx: ServiceContext, secretArn: string, versionId: string, v: SecretValue): Buffer {
-  return sealValue(ctx.keyring, v, { secretArn, versionId });
+/**
+ * Seals a value for one version of one secret, under the master key (the default key) or under the
+ * given named key's keyring (see `sealKeyOf` in encryption-keys.ts, which resolves a secret's key).
+ */
+export function sealFor(ctx: ServiceContext, secretArn: string, versionId: string, v: SecretValue, ring: Keyring = ctx.keyring): Buffer {
+  return sealValue(ring, v, { secretArn, versionId });
 }
 
-/** Opens the value of one version of one secret. */
+/**
+ * Opens the value of one version of one secret: with the master keys, or with the named key its
+ * envelope names (as last loaded; the read path makes sure that state is current). A disabled key
+ * refuses as AWS does.
+ */
 export function openFor(ctx: ServiceContext, secretArn: string, v: VersionRecord): SecretValue {
   if (!v.sealed) throw Errors.notFound(Messages.versionNotFoundForId(v.versionId));
-  return openValue(ctx.keyring, v.sealed, { secretArn, versionId: v.versionId });
+  return openValue(openingRing(ctx, v.sealed), v.sealed, { secretArn, versionId: v.versionId });
+}
+
+/** The keyring that opens stored bytes: the master keys, or the named key of a named envelope. */
+function openingRing(ctx: ServiceContext, sealed: Buffer): Keyring {
+  if (!isNamedEnvelope(sealed)) return ctx.keyring;
+  const keyId = keyIdOfKekId(envelopeKekId(sealed) ?? '') ?? '';
+  const state = ctx.keys.get(keyId);
+  if (!state) throw Errors.decryptionFailure();
+  if (!state.enabled) throw KmsErrors.disabledForDecrypt(keyArn(ctx.kmsArnPrefix, keyId));
+  return state.ring;
 }
 
 /** Epoch seconds, as awsJson1.1 writes timestamps. */

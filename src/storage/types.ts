@@ -121,8 +121,10 @@ export interface SecretsRepo {
   version(secretId: number, versionId: string): Promise<VersionRecord | undefined>;
   versionByStage(secretId: number, stage: string): Promise<VersionRecord | undefined>;
   insertVersion(secretId: number, v: VersionRecord): Promise<void>;
-  /** Gives a placeholder version (no value yet) its sealed value. */
-  fillVersion(secretId: number, versionId: string, sealed: Buffer): Promise<void>;
+  /** Gives a placeholder version (no value yet) its sealed value, and the keys it was sealed with when given. */
+  fillVersion(secretId: number, versionId: string, sealed: Buffer, kmsKeyIds?: string[]): Promise<void>;
+  /** Replaces the sealed value of a version (the same value sealed under another key) and its key ids. */
+  resealVersion(secretId: number, versionId: string, sealed: Buffer, kmsKeyIds: string[]): Promise<void>;
   deleteVersion(secretId: number, versionId: string): Promise<void>;
   /** Replaces the secret's whole label map: label -> version id. */
   setLabels(secretId: number, labels: Map<string, string>): Promise<void>;
@@ -263,6 +265,60 @@ export interface MetaRepo {
   set(key: string, value: string): Promise<void>;
 }
 
+/** A named encryption key (the KMS analogue); its 32-byte material is sealed under the master key. */
+export interface KmsKeyRecord {
+  keyId: string; // a UUID
+  description: string;
+  enabled: boolean;
+  sealedMaterial: Buffer;
+  createdMs: number;
+}
+
+/** An alias (`alias/<name>`) pointing at a named key. */
+export interface KmsAliasRecord {
+  name: string;
+  keyId: string;
+  createdMs: number;
+}
+
+/** The kinds of stored values sealed directly under the master key: what a master-key rotation re-wraps. */
+export type SealedKind = 'kms-key' | 'version' | 'access-key' | 'function';
+
+/** Where a sealed row is in its table's key order (keyset pagination). */
+export type SealedCursor = (string | number)[];
+
+/**
+ * One stored sealed value with what it is bound to: `owner` is the key id (kms-key), the secret ARN
+ * (version, with the version id in `part`), the access key id (access-key) or the function ARN (function).
+ */
+export interface SealedRow {
+  kind: SealedKind;
+  cursor: SealedCursor;
+  owner: string;
+  part: string;
+  sealed: Buffer;
+}
+
+/** Named keys and aliases, and the sealed values of every table, for re-wrapping under a new master key. */
+export interface KeysRepo {
+  insertKey(k: KmsKeyRecord): Promise<void>;
+  key(keyId: string): Promise<KmsKeyRecord | undefined>;
+  /** Every named key, oldest first. */
+  keys(): Promise<KmsKeyRecord[]>;
+  /** Enables or disables a key; false when there is no such key. */
+  setEnabled(keyId: string, enabled: boolean): Promise<boolean>;
+  alias(name: string): Promise<KmsAliasRecord | undefined>;
+  /** Every alias, by name. */
+  aliases(): Promise<KmsAliasRecord[]>;
+  insertAlias(a: KmsAliasRecord): Promise<void>;
+  /** Deletes an alias; false when there was none. */
+  deleteAlias(name: string): Promise<boolean>;
+  /** Sealed values of one kind after `after` (null: from the start), in a stable order, at most `limit`. */
+  sealedRows(kind: SealedKind, after: SealedCursor | null, limit: number): Promise<SealedRow[]>;
+  /** Replaces a sealed value if it still holds the bytes the row was read with; false when it changed or went. */
+  replaceSealed(row: SealedRow, sealed: Buffer): Promise<boolean>;
+}
+
 /** The repositories a transaction sees. */
 export interface Tx {
   secrets: SecretsRepo;
@@ -272,6 +328,7 @@ export interface Tx {
   rotation: RotationRepo;
   events: EventsRepo;
   audit: AuditRepo;
+  keys: KeysRepo;
 }
 
 /** A storage backend: transactions over the repositories. */

@@ -5,6 +5,7 @@ import {
   versionsToStages,
 } from '../context.js';
 import { AWSCURRENT } from '../labels.js';
+import { ensureKeyFresh, primeKeyOf } from '../encryption-keys.js';
 import { decodePageToken, encodePageToken } from '../page-token.js';
 import { ReadCache } from '../read-cache.js';
 
@@ -50,9 +51,12 @@ export async function getSecretValue(ctx: ServiceContext, input: Input) {
       const gen = ctx.store.generation;
       const secret = await requireLiveSecret(ctx, tx, input.SecretId);
       const read = { secret, version: await pickVersion(tx, secret, input.VersionId, input.VersionStage) };
+      await primeKeyOf(ctx, tx, read.version, gen); // a named key's state, as of this same read
       ctx.readCache.set(key, gen, read);
       return read;
     });
+  } else {
+    await ensureKeyFresh(ctx, hit.version);
   }
   const out = valueResponse(ctx, hit.secret, hit.version);
   await touch(ctx, hit.secret, hit.version);
@@ -87,7 +91,12 @@ export async function batchGetSecretValue(ctx: ServiceContext, input: Input) {
       if (!t.secret) throw Errors.notFound();
       const s = t.secret;
       if (s.deletedMs !== null) throw Errors.invalidRequest(Messages.markedForDeletion);
-      const v = await ctx.store.read((tx) => pickVersion(tx, s));
+      const v = await ctx.store.read(async (tx) => {
+        const gen = ctx.store.generation;
+        const picked = await pickVersion(tx, s);
+        await primeKeyOf(ctx, tx, picked, gen);
+        return picked;
+      });
       values.push(valueResponse(ctx, s, v));
       await touch(ctx, s, v);
     } catch (e) {

@@ -1,7 +1,8 @@
 import { Errors } from '../../errors.js';
 import type { SecretValue } from '../../crypto/envelope.js';
 import type { SecretAggregate, Tx } from '../../storage/types.js';
-import { type ServiceContext, DEFAULT_KMS_KEY, openFor, sameValue, sealFor } from '../context.js';
+import { type ServiceContext, sameValue } from '../context.js';
+import { openInTx, sealForSecret } from '../encryption-keys.js';
 import { AWSCURRENT, attach, labelMapOf, stagesOf, versionsToPurge } from '../labels.js';
 
 /** The outcome of adding a version: its id and the labels it carries afterwards. */
@@ -30,7 +31,7 @@ export async function addVersion(
   // A rotation's AWSPENDING placeholder (a version without a value) is filled, not refused.
   const placeholder = existing !== undefined && existing.sealed === null;
   if (existing && !placeholder) {
-    if (idempotent && existing.sealed && sameValue(openFor(ctx, s.arn, existing), value)) {
+    if (idempotent && existing.sealed && sameValue(await openInTx(ctx, tx, s.arn, existing), value)) {
       return { versionId: token, stages: existing.stages };
     }
     throw Errors.resourceExists(
@@ -41,18 +42,11 @@ export async function addVersion(
   const labels = labelMapOf(agg.versions);
   const wanted = stages ?? [AWSCURRENT];
   const next = attach(labels, token, labels.has(AWSCURRENT) ? wanted : [...wanted, AWSCURRENT], true);
-  const sealed = sealFor(ctx, s.arn, token, value);
+  const { sealed, kmsKeyIds } = await sealForSecret(ctx, tx, s, token, value);
   if (placeholder) {
-    await tx.secrets.fillVersion(s.id, token, sealed);
+    await tx.secrets.fillVersion(s.id, token, sealed, kmsKeyIds);
   } else {
-    await tx.secrets.insertVersion(s.id, {
-      versionId: token,
-      createdMs: now,
-      lastAccessedMs: null,
-      sealed,
-      kmsKeyIds: [s.kmsKeyId ?? DEFAULT_KMS_KEY],
-      stages: [],
-    });
+    await tx.secrets.insertVersion(s.id, { versionId: token, createdMs: now, lastAccessedMs: null, sealed, kmsKeyIds, stages: [] });
   }
   await tx.secrets.setLabels(s.id, next);
   if (ctx.hooks?.labelsChanged) await ctx.hooks.labelsChanged(tx, s, labels, next, token);

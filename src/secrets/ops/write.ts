@@ -5,6 +5,7 @@ import { labelMapOf } from '../labels.js';
 import { moveStage } from '../labels.js';
 import { assertValidName, randomSuffix } from '../names.js';
 import { addVersion, valueOf } from './versions.js';
+import { resealStages, resolveKmsKeyId, storedKmsKeyId, type SealKey } from '../encryption-keys.js';
 import { mergeTags } from './tags.js';
 
 type Input = Record<string, any>;
@@ -42,13 +43,14 @@ export async function createSecret(ctx: ServiceContext, input: Input) {
       }
       throw Errors.resourceExists(Messages.secretExists(name));
     }
+    const kmsKeyId = input.KmsKeyId === undefined ? null : storedKmsKeyId(await resolveKmsKeyId(ctx, tx, input.KmsKeyId), input.KmsKeyId);
     const now = ctx.now();
     const tags: Tag[] | undefined = input.Tags ? mergeTags([], input.Tags) : undefined;
     const secret = {
       arn: `${ctx.arnPrefix}${name}-${randomSuffix()}`,
       name,
       description: input.Description || null,
-      kmsKeyId: input.KmsKeyId || null,
+      kmsKeyId,
       createdMs: now,
       lastChangedMs: now,
       lastAccessedMs: null,
@@ -89,7 +91,7 @@ export async function putSecretValue(ctx: ServiceContext, input: Input) {
   });
 }
 
-/** UpdateSecret: description and key, and a new AWSCURRENT version when a value is given. */
+/** UpdateSecret: description and key (re-sealing the three AWS labels under a new key), and a new AWSCURRENT version when a value is given. */
 export async function updateSecret(ctx: ServiceContext, input: Input) {
   const value = valueOf(input);
   if (input.Type !== undefined) throw Errors.invalidParameter('Managed external secrets (Type) are not supported.');
@@ -98,7 +100,11 @@ export async function updateSecret(ctx: ServiceContext, input: Input) {
     const s = await requireLiveSecret(ctx, tx, input.SecretId);
     const patch: Record<string, unknown> = {};
     if (input.Description !== undefined) patch.description = input.Description || null;
-    if (input.KmsKeyId !== undefined) patch.kmsKeyId = input.KmsKeyId || null; // '' means the default key
+    let newKey: SealKey | undefined;
+    if (input.KmsKeyId !== undefined) {
+      newKey = await resolveKmsKeyId(ctx, tx, input.KmsKeyId); // '' means the default key
+      patch.kmsKeyId = storedKmsKeyId(newKey, input.KmsKeyId);
+    }
     if (Object.keys(patch).length) {
       patch.lastChangedMs = ctx.now();
       await tx.secrets.updateSecret(s.id, patch);
@@ -110,6 +116,8 @@ export async function updateSecret(ctx: ServiceContext, input: Input) {
       await addVersion(ctx, tx, agg, token, value, undefined, false);
       out.VersionId = token;
     }
+    // A new key re-seals AWSCURRENT, AWSPENDING and AWSPREVIOUS (after the new version took its labels).
+    if (newKey) await resealStages(ctx, tx, { ...s, ...patch }, newKey);
     return out;
   });
 }

@@ -188,4 +188,60 @@ export function storageConformance(backend: string, open: () => Store): void {
       assert.equal(await tx.meta.get('x'), 'y');
     });
   });
+
+  withStore('named keys and aliases', async (store) => {
+    await store.transaction(async (tx) => {
+      await tx.keys.insertKey({ keyId: 'k2', description: 'two', enabled: true, sealedMaterial: Buffer.from('m2'), createdMs: 2 });
+      await tx.keys.insertKey({ keyId: 'k1', description: '', enabled: true, sealedMaterial: Buffer.from('m1'), createdMs: 1 });
+      assert.deepEqual((await tx.keys.keys()).map((k) => k.keyId), ['k1', 'k2'], 'oldest first');
+      assert.equal(await tx.keys.setEnabled('k2', false), true);
+      assert.equal(await tx.keys.setEnabled('nope', false), false);
+      assert.deepEqual(await tx.keys.key('k2'), { keyId: 'k2', description: 'two', enabled: false, sealedMaterial: Buffer.from('m2'), createdMs: 2 });
+      await tx.keys.insertAlias({ name: 'alias/b', keyId: 'k1', createdMs: 3 });
+      await tx.keys.insertAlias({ name: 'alias/a', keyId: 'k2', createdMs: 4 });
+      assert.deepEqual((await tx.keys.aliases()).map((a) => [a.name, a.keyId]), [['alias/a', 'k2'], ['alias/b', 'k1']]);
+      assert.equal((await tx.keys.alias('alias/b'))?.keyId, 'k1');
+      await assert.rejects(tx.keys.insertAlias({ name: 'alias/b', keyId: 'k2', createdMs: 5 }), 'an alias name is unique');
+      assert.equal(await tx.keys.deleteAlias('alias/b'), true);
+      assert.equal(await tx.keys.deleteAlias('alias/b'), false);
+      assert.equal(await tx.keys.alias('alias/b'), undefined);
+    });
+  });
+
+  withStore('sealed rows of every kind: keyset pages and compare-and-swap', async (store) => {
+    await store.transaction(async (tx) => {
+      const id = await tx.secrets.insertSecret(newSecret('sealed'));
+      for (const v of ['v3', 'v1', 'v2']) {
+        await tx.secrets.insertVersion(id, { versionId: v, createdMs: 1, lastAccessedMs: null, sealed: Buffer.from(v), kmsKeyIds: ['DefaultEncryptionKey'], stages: [] });
+      }
+      await tx.secrets.insertVersion(id, { versionId: 'placeholder', createdMs: 1, lastAccessedMs: null, sealed: null, kmsKeyIds: ['DefaultEncryptionKey'], stages: [] });
+      await tx.identity.putAccessKey({ accessKeyId: 'K1', sealedSecret: Buffer.from('s'), principal: 'root', createdMs: 1, status: 'Active' });
+      await tx.keys.insertKey({ keyId: 'k1', description: '', enabled: true, sealedMaterial: Buffer.from('m1'), createdMs: 1 });
+    });
+    const arn = newSecret('sealed').arn;
+    const page1 = await store.read((tx) => tx.keys.sealedRows('version', null, 2));
+    assert.deepEqual(page1.map((r) => [r.owner, r.part, r.sealed.toString()]), [[arn, 'v1', 'v1'], [arn, 'v2', 'v2']]);
+    const page2 = await store.read((tx) => tx.keys.sealedRows('version', page1[1].cursor, 2));
+    assert.deepEqual(page2.map((r) => r.part), ['v3'], 'placeholders (no value) are not listed');
+    assert.deepEqual(await store.read((tx) => tx.keys.sealedRows('version', page2[0].cursor, 2)), []);
+    await store.transaction(async (tx) => {
+      assert.equal(await tx.keys.replaceSealed(page1[0], Buffer.from('new')), true);
+      assert.equal(await tx.keys.replaceSealed(page1[0], Buffer.from('again')), false, 'the row no longer holds the bytes it was read with');
+      const s = (await tx.secrets.byName('sealed'))!;
+      assert.deepEqual((await tx.secrets.version(s.id, 'v1'))?.sealed, Buffer.from('new'));
+      await tx.secrets.resealVersion(s.id, 'v2', Buffer.from('resealed'), ['arn:key']);
+      const v2 = (await tx.secrets.version(s.id, 'v2'))!;
+      assert.deepEqual([v2.sealed, v2.kmsKeyIds], [Buffer.from('resealed'), ['arn:key']]);
+      await tx.secrets.fillVersion(s.id, 'placeholder', Buffer.from('filled'), ['arn:key']);
+      const p = (await tx.secrets.version(s.id, 'placeholder'))!;
+      assert.deepEqual([p.sealed, p.kmsKeyIds], [Buffer.from('filled'), ['arn:key']]);
+    });
+    for (const kind of ['access-key', 'kms-key'] as const) {
+      const [row] = await store.read((tx) => tx.keys.sealedRows(kind, null, 10));
+      assert.ok(row, kind);
+      assert.equal(await store.transaction((tx) => tx.keys.replaceSealed(row, Buffer.from('x'))), true, kind);
+      assert.deepEqual((await store.read((tx) => tx.keys.sealedRows(kind, null, 10)))[0].sealed, Buffer.from('x'), kind);
+    }
+    assert.deepEqual(await store.read((tx) => tx.keys.sealedRows('function', null, 10)), []);
+  });
 }

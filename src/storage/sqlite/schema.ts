@@ -156,4 +156,19 @@ export const MIGRATIONS: string[] = [
     hash TEXT NOT NULL
   );
   `,
+  `
+  CREATE TABLE kms_keys (
+    key_id TEXT PRIMARY KEY,
+    description TEXT NOT NULL DEFAULT '',
+    enabled INTEGER NOT NULL DEFAULT 1,
+    sealed_material BLOB NOT NULL,
+    created_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE kms_aliases (
+    name TEXT PRIMARY KEY,
+    key_id TEXT NOT NULL REFERENCES kms_keys(key_id),
+    created_ms INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE INDEX kms_aliases_key ON kms_aliases (key_id);
+  `,
 ];

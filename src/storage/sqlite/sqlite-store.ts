@@ -6,6 +6,7 @@ import { Mutex } from '../mutex.js';
 import { filterSql } from './filters.js';
 import { sqliteEventsRepo, sqliteFunctionsRepo, sqliteRotationRepo } from './rotation-repos.js';
 import { sqliteAuditRepo, sqliteIdentityRepo } from './identity-repos.js';
+import { sqliteKeysRepo } from './keys-repo.js';
 import type {
   ListPage, ListQuery, MetaRepo, NewSecret, SecretAggregate, SecretRecord,
   SecretsRepo, Store, Tag, Tx, VersionRecord,
@@ -77,6 +78,7 @@ export class SqliteStore implements Store {
     this.tx = {
       secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st),
       functions: sqliteFunctionsRepo(st), rotation: sqliteRotationRepo(st, toSecret), events: sqliteEventsRepo(st),
+      keys: sqliteKeysRepo(st),
     };
   }
 
@@ -266,8 +268,19 @@ export class SqliteStore implements Store {
           )
           .run(secretId, v.versionId, seq, v.createdMs, v.lastAccessedMs, v.sealed, JSON.stringify(v.kmsKeyIds));
       },
-      async fillVersion(secretId, versionId, sealed) {
-        self.st('UPDATE versions SET sealed = ? WHERE secret_id = ? AND version_id = ? AND sealed IS NULL').run(sealed, secretId, versionId);
+      async fillVersion(secretId, versionId, sealed, kmsKeyIds) {
+        if (kmsKeyIds === undefined) {
+          self.st('UPDATE versions SET sealed = ? WHERE secret_id = ? AND version_id = ? AND sealed IS NULL').run(sealed, secretId, versionId);
+        } else {
+          self
+            .st('UPDATE versions SET sealed = ?, kms_key_ids = ? WHERE secret_id = ? AND version_id = ? AND sealed IS NULL')
+            .run(sealed, JSON.stringify(kmsKeyIds), secretId, versionId);
+        }
+      },
+      async resealVersion(secretId, versionId, sealed, kmsKeyIds) {
+        self
+          .st('UPDATE versions SET sealed = ?, kms_key_ids = ? WHERE secret_id = ? AND version_id = ?')
+          .run(sealed, JSON.stringify(kmsKeyIds), secretId, versionId);
       },
       async deleteVersion(secretId, versionId) {
         self.st('DELETE FROM labels WHERE secret_id = ? AND version_id = ?').run(secretId, versionId);
