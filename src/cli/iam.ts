@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import { dataDirOption, wholeNumber } from './options.js';
 import { isServiceError } from '../errors.js';
-import { keyringOf, loadMasterKey } from '../crypto/keyring.js';
+import { loadMasterKey } from '../crypto/keyring.js';
 import { openStore } from '../storage/open.js';
 import { rootArn, type Principal } from '../auth/principal.js';
 import type { IamEnv } from '../iam/env.js';
@@ -32,7 +32,7 @@ async function openIam(o: Common): Promise<{ env: IamEnv; close(): Promise<void>
   if (!process.env.LOCKSTEP_MASTER_KEY && !existsSync(join(dataDir, 'master.key'))) {
     throw new Error(`no master key: ${join(dataDir, 'master.key')} does not exist and LOCKSTEP_MASTER_KEY is not set`);
   }
-  const keyring = keyringOf([loadMasterKey(dataDir).key]);
+  const { keyring } = loadMasterKey(dataDir);
   const store = openStore(process.env.LOCKSTEP_STORAGE || 'sqlite', dataDir);
   try {
     const meta = await store.read(async (tx) => ({ kek: await tx.meta.get('kek_id'), account: await tx.meta.get('account_id') }));

@@ -4,7 +4,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
-import { keyringOf, loadMasterKey, type Keyring } from '../crypto/keyring.js';
+import { loadMasterKey, type Keyring } from '../crypto/keyring.js';
 import { loadCredentials, type Credentials } from '../auth/credentials.js';
 import { createAuthenticator } from '../auth/authenticator.js';
 import { handleQuery, queryServiceOf, type QueryEnv } from '../iam/query-handler.js';
@@ -87,11 +87,10 @@ export interface Prepared {
 export async function prepareDataDir(cfg: Pick<LockstepConfig, 'dataDir' | 'storage' | 'env'>): Promise<Prepared> {
   const env = cfg.env ?? process.env;
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const master = loadMasterKey(cfg.dataDir, env);
-  const keyring = keyringOf([master.key]);
+  const { keyring } = loadMasterKey(cfg.dataDir, env);
   const store = openStore(cfg.storage ?? 'sqlite', cfg.dataDir);
   try {
-    await checkMasterKey(store, keyring.active.id, cfg.dataDir);
+    await checkMasterKey(store, keyring, cfg.dataDir);
     return { keyring, store, credentials: await loadCredentials(store, keyring, cfg.dataDir, env) };
   } catch (e) {
     await store.close();
@@ -299,11 +298,13 @@ async function streamFilter(ctx: ServiceContext, req: IncomingMessage): Promise<
  * Refuses to start with a master key other than the one the data directory was created with,
  * naming both key ids (which reveal nothing about the keys).
  */
-async function checkMasterKey(store: Store, kekId: string, dataDir: string): Promise<void> {
+async function checkMasterKey(store: Store, keyring: Keyring, dataDir: string): Promise<void> {
+  const kekId = keyring.active.id;
   await store.transaction(async (tx) => {
     const known = await tx.meta.get('kek_id');
     if (known === undefined) await tx.meta.set('kek_id', kekId);
-    else if (known !== kekId) {
+    // A retired key of the keyring is fine too: a master-key rotation stopped between its two writes.
+    else if (known !== kekId && keyring.get(known) === undefined) {
       throw new Error(
         `the master key does not match the data directory ${dataDir}: it was created with key ${known}, ` +
           `and this key is ${kekId}. Start with the master key of this data directory (master.key or LOCKSTEP_MASTER_KEY).`,
