@@ -178,3 +178,24 @@ describe('the event stream under policies', () => {
     assert.ok(Date.now() - t0 < 5_000, 'the stream outlived its key');
   });
 });
+
+describe('when the audit record cannot be written', () => {
+  test('the request is refused: no value leaves the server', async () => {
+    const Database = (await import('better-sqlite3')).default;
+    await root.send(new CreateSecretCommand({ Name: 'audit/blocked', SecretString: `${CANARY}-blocked` }));
+    const db = new Database(join(srv.dataDir, 'lockstep.sqlite'));
+    try {
+      db.exec("CREATE TRIGGER audit_blocked BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'audit blocked'); END;");
+      await assert.rejects(root.send(new GetSecretValueCommand({ SecretId: 'audit/blocked' })), (e: Error & { $metadata?: { httpStatusCode?: number } }) => {
+        assert.equal(e.name, 'InternalServiceError');
+        assert.ok(!e.message.includes(CANARY));
+        return true;
+      });
+      db.exec('DROP TRIGGER audit_blocked');
+      assert.equal((await root.send(new GetSecretValueCommand({ SecretId: 'audit/blocked' }))).SecretString, `${CANARY}-blocked`);
+    } finally {
+      db.exec('DROP TRIGGER IF EXISTS audit_blocked');
+      db.close();
+    }
+  });
+});
