@@ -4,18 +4,16 @@
 // order alternating. Every call of either writes an audit record (group commit); the part counts them
 // and runs `lockstep audit verify` on the data directory afterwards.
 import { spawnSync } from 'node:child_process';
-import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SignatureV4 } from '@smithy/signature-v4';
-import type { Checksum, SourceData } from '@smithy/types';
 import { CreateSecretCommand, PutResourcePolicyCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { ROOT, baseEnv, startLockstepChild, type ChildServer } from './children.js';
-import { benchSecretString, type ServerFigures } from './gsv.js';
+import { benchSecretString, combineLoads, type ServerFigures } from './gsv.js';
 import { RawClient, type Reply } from './http.js';
 import { runLoad, type LoadResult, type Tool } from './load.js';
-import { Signer, type Creds, type SignedRequest } from './sign.js';
-import { log, median, since } from './stats.js';
+import { NodeSha256, Signer, type Creds, type SignedRequest } from './sign.js';
+import { log, since } from './stats.js';
 
 export const AUTHZ_SECRET = 'prod/payments/db';
 const ROLE = 'payments-api';
@@ -158,28 +156,6 @@ export function resourcePolicy(account: string): Record<string, unknown> {
 
 // ------------------------------------------------------------------------------------ IAM and STS calls
 
-/** SHA-256 / HMAC-SHA-256 on node:crypto, in the shape @smithy/signature-v4 expects. */
-class NodeSha256 implements Checksum {
-  private h: Hash | Hmac;
-  constructor(private readonly secret?: SourceData) {
-    this.h = this.fresh();
-  }
-  private fresh(): Hash | Hmac {
-    if (this.secret === undefined) return createHash('sha256');
-    const s = this.secret;
-    return createHmac('sha256', typeof s === 'string' ? s : ArrayBuffer.isView(s) ? Buffer.from(s.buffer, s.byteOffset, s.byteLength) : Buffer.from(s));
-  }
-  update(data: Uint8Array): void {
-    this.h.update(data);
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.h.digest();
-  }
-  reset(): void {
-    this.h = this.fresh();
-  }
-}
-
 /** One IAM or STS Query call (form-encoded, SigV4 for the service); the XML answer, which must be 200. */
 async function query(client: RawClient, endpoint: string, creds: Keys, service: 'iam' | 'sts', params: Record<string, string>): Promise<string> {
   const url = new URL(endpoint);
@@ -283,24 +259,10 @@ class AuditReader {
 
 function combine(runs: { load: LoadResult; records: number; foreign: number; decisions: Record<string, number> }[]): AuthzSide {
   const loads = runs.map((r) => r.load);
-  const requests = loads.reduce((a, r) => a + r.requests, 0);
-  const seconds = loads.reduce((a, r) => a + r.durationS, 0);
-  const cpuS = loads.reduce((a, r) => a + (r.serverCpuPct / 100) * r.durationS, 0);
   const decisions: Record<string, number> = {};
   for (const r of runs) for (const [k, n] of Object.entries(r.decisions)) decisions[k] = (decisions[k] ?? 0) + n;
   return {
-    rps: requests / seconds,
-    p50Ms: median(loads.map((r) => r.p50Ms)),
-    p90Ms: median(loads.map((r) => r.p90Ms)),
-    p99Ms: median(loads.map((r) => r.p99Ms)),
-    maxMs: Math.max(...loads.map((r) => r.maxMs)),
-    requests,
-    non2xx: loads.reduce((a, r) => a + r.non2xx, 0),
-    errors: loads.reduce((a, r) => a + r.errors, 0),
-    serverCpuPct: (cpuS / seconds) * 100,
-    cpuUsPerRequest: (cpuS / Math.max(1, requests)) * 1e6,
-    generatorCpuPct: loads.reduce((a, r) => a + r.generatorCpuPct * r.durationS, 0) / seconds,
-    rounds: loads,
+    ...combineLoads(loads),
     auditRecords: runs.reduce((a, r) => a + r.records, 0),
     answered: loads.reduce((a, r) => a + r.requests + r.warmupRequests, 0),
     foreignRecords: runs.reduce((a, r) => a + r.foreign, 0),

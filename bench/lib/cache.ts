@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretCache } from '../../src/client/cache.js';
 import { ROOT, baseEnv, procCpuSeconds, procMemory, startLockstepChild, type ChildServer } from './children.js';
-import { benchSecretString } from './gsv.js';
+import { benchSecretString, combineLoads, type ServerFigures } from './gsv.js';
 import { RawClient } from './http.js';
 import { runLoad, type LoadResult, type Tool } from './load.js';
 import { Signer, type Creds, type SignedRequest } from './sign.js';
@@ -24,21 +24,8 @@ export interface HitCost {
 }
 
 /** One side (agent or direct GetSecretValue) at one concurrency, all rounds together. */
-export interface SideFigures {
-  rps: number;
-  p50Ms: number;
-  p90Ms: number;
-  p99Ms: number;
-  maxMs: number;
-  requests: number;
-  non2xx: number;
-  errors: number;
-  /** CPU of the process answering (the agent, or the Lockstep server), % of one core. */
-  serverCpuPct: number;
-  cpuUsPerRequest: number;
-  generatorCpuPct: number;
-  rounds: LoadResult[];
-}
+/** One side of the comparison (the agent, or the Lockstep server answered directly). */
+export type SideFigures = ServerFigures;
 
 export interface AgentRow {
   connections: number;
@@ -215,26 +202,6 @@ function startAgentChild(lockstepUrl: string, creds: Creds, token: string, ttlSe
   });
 }
 
-function combine(runs: LoadResult[]): SideFigures {
-  const requests = runs.reduce((a, r) => a + r.requests, 0);
-  const seconds = runs.reduce((a, r) => a + r.durationS, 0);
-  const cpuS = runs.reduce((a, r) => a + (r.serverCpuPct / 100) * r.durationS, 0);
-  return {
-    rps: requests / seconds,
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p90Ms: median(runs.map((r) => r.p90Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    maxMs: Math.max(...runs.map((r) => r.maxMs)),
-    requests,
-    non2xx: runs.reduce((a, r) => a + r.non2xx, 0),
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    serverCpuPct: (cpuS / seconds) * 100,
-    cpuUsPerRequest: (cpuS / Math.max(1, requests)) * 1e6,
-    generatorCpuPct: runs.reduce((a, r) => a + r.generatorCpuPct * r.durationS, 0) / seconds,
-    rounds: runs,
-  };
-}
-
 /** Runs part 6 with its own Lockstep server (a child process) and agent. */
 export async function runCache(opts: {
   dataDir: string;
@@ -313,8 +280,8 @@ export async function runCache(opts: {
           );
         }
       }
-      const a = combine(runs.agent);
-      const d = combine(runs.direct);
+      const a = combineLoads(runs.agent);
+      const d = combineLoads(runs.direct);
       rows.push({ connections: c, agent: a, direct: d, ratio: a.rps / d.rps, lockstepCpuDuringAgentPct: (lockstepCpuS / agentSeconds) * 100 });
     }
     return {

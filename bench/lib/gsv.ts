@@ -52,7 +52,8 @@ export interface GsvResult {
   rows: GsvRow[];
 }
 
-function combine(runs: LoadResult[]): ServerFigures {
+/** The figures of several load runs taken together: request-weighted rate and CPU, median latencies. */
+export function combineLoads(runs: LoadResult[]): ServerFigures {
   const requests = runs.reduce((a, r) => a + r.requests, 0);
   const seconds = runs.reduce((a, r) => a + r.durationS, 0);
   const cpuS = runs.reduce((a, r) => a + (r.serverCpuPct / 100) * r.durationS, 0);
@@ -125,8 +126,8 @@ export async function runGsv(opts: {
         );
       }
     }
-    const lockstep = combine(runs.lockstep);
-    const bare = combine(runs.bare);
+    const lockstep = combineLoads(runs.lockstep);
+    const bare = combineLoads(runs.bare);
     rows.push({ connections: c, serverWorkers: opts.serverWorkers, lockstep, bare, ratio: lockstep.rps / bare.rps });
   }
   return { tool: toolName, durationS: opts.durationS, warmupS: opts.warmupS, responseBytes: opts.responseBytes, rows };

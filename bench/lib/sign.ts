@@ -5,7 +5,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Checksum, SourceData } from '@smithy/types';
 
 /** SHA-256 / HMAC-SHA-256 on node:crypto, in the shape @smithy/signature-v4 expects. */
-class NodeSha256 implements Checksum {
+export class NodeSha256 implements Checksum {
   private h: Hash | Hmac;
   constructor(private readonly secret?: SourceData) {
     this.h = this.fresh();

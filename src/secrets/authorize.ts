@@ -1,6 +1,6 @@
 import { ServiceError } from '../errors.js';
 import { accessDeniedMessage, evaluate, parsePolicy, type ContextValue, type EvaluationResult, type Policy } from '../policy/index.js';
-import { policyOwnerArn, requestPrincipal, type Principal } from '../auth/principal.js';
+import { requestPrincipal, type Principal } from '../auth/principal.js';
 import type { SecretAggregate, Tx } from '../storage/types.js';
 import { findSecret, type ServiceContext } from './context.js';
 import { stagesOf, labelMapOf, AWSCURRENT } from './labels.js';
@@ -24,21 +24,34 @@ export interface Authorization {
 
 const parsed = new Map<string, Policy | null>();
 
-/** A policy document parsed once (bounded memo); null when it does not parse (it then grants nothing). */
-function policyOf(text: string, kind: 'identity' | 'resource', name?: string): Policy | null {
-  const key = `${kind}\u0000${name ?? ''}\u0000${text}`;
-  let p = parsed.get(key);
+/** A resource policy parsed once (bounded memo); null when it does not parse (it then grants nothing). */
+function resourcePolicyOf(text: string): Policy | null {
+  let p = parsed.get(text);
   if (p === undefined) {
     try {
-      p = parsePolicy(JSON.parse(text), { kind, name });
+      p = parsePolicy(JSON.parse(text), { kind: 'resource' });
     } catch {
       p = null;
     }
     if (parsed.size > 2000) parsed.clear();
-    parsed.set(key, p);
+    parsed.set(text, p);
   }
   return p;
 }
+
+/** One authorization question about a Secrets Manager call (or a Lockstep extension, with `action`). */
+export interface AuthorizationRequest {
+  principal: Principal;
+  /** The principal's identity policies (the authenticator caches them: `identityPolicies`). */
+  identity: readonly Policy[];
+  op: string;
+  input: Record<string, any>;
+  sourceIp?: string;
+  /** Default `secretsmanager:<op>`. */
+  action?: string;
+}
+
+const rootDecision = (action: string): Authorization => ({ decision: 'root', reason: 'the root key bypasses policies', action, resource: '*' });
 
 /** The context keys of one call. */
 function contextOf(
@@ -85,32 +98,26 @@ function resourceOf(ctx: ServiceContext, op: string, input: Record<string, any>,
 }
 
 /** Decides a call inside a read transaction. */
-export async function authorizeIn(
-  ctx: ServiceContext, tx: Tx, principal: Principal, op: string, input: Record<string, any>, sourceIp?: string,
-  action = `secretsmanager:${op}`,
-): Promise<Authorization> {
-  if (principal.kind === 'root') return { decision: 'root', reason: 'the root key bypasses policies', action, resource: '*' };
+export async function authorizeIn(ctx: ServiceContext, tx: Tx, r: AuthorizationRequest): Promise<Authorization> {
+  const { principal, op, input } = r;
+  const action = r.action ?? `secretsmanager:${op}`;
+  if (principal.kind === 'root') return rootDecision(action);
   const id = op === 'CreateSecret' ? undefined : input.SecretId;
   const s = typeof id === 'string' ? await findSecret(ctx, tx, id) : undefined;
   const agg = s ? await tx.secrets.aggregate(s) : undefined;
-  const owner = policyOwnerArn(principal);
-  const identity = owner ? (await tx.identity.policies(owner)).map((p) => policyOf(p.document, 'identity', p.name)).filter((p): p is Policy => p !== null) : [];
-  const resourcePolicy = s?.resourcePolicy ? policyOf(s.resourcePolicy, 'resource') ?? undefined : undefined;
+  const resourcePolicy = s?.resourcePolicy ? resourcePolicyOf(s.resourcePolicy) ?? undefined : undefined;
   const resource = resourceOf(ctx, op, input, agg);
   const result = evaluate(
-    { principal: requestPrincipal(principal), action, resource, context: contextOf(op, input, agg, principal, sourceIp), now: new Date(ctx.now()) },
-    { identity, resource: resourcePolicy, resourceAccountId: ctx.accountId },
+    { principal: requestPrincipal(principal), action, resource, context: contextOf(op, input, agg, principal, r.sourceIp), now: new Date(ctx.now()) },
+    { identity: r.identity, resource: resourcePolicy, resourceAccountId: ctx.accountId },
   );
   return { decision: result.decision, reason: result.reason, action, resource, result };
 }
 
-/** Decides a call; AccessDeniedException in AWS's words when it is not allowed. */
-export async function authorize(
-  ctx: ServiceContext, principal: Principal, op: string, input: Record<string, any>, sourceIp?: string,
-  action = `secretsmanager:${op}`,
-): Promise<Authorization> {
-  if (principal.kind === 'root') return { decision: 'root', reason: 'the root key bypasses policies', action, resource: '*' };
-  return ctx.store.read((tx) => authorizeIn(ctx, tx, principal, op, input, sourceIp, action));
+/** Decides a call; the root key is decided without reading anything. */
+export async function authorize(ctx: ServiceContext, r: AuthorizationRequest): Promise<Authorization> {
+  if (r.principal.kind === 'root') return rootDecision(r.action ?? `secretsmanager:${r.op}`);
+  return ctx.store.read((tx) => authorizeIn(ctx, tx, r));
 }
 
 /** The AccessDeniedException for a denied authorization. */

@@ -131,7 +131,8 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const body = await readBody(req, maxBody);
     const principal = await auth.authenticate({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, 'secretsmanager');
-    const call = { principal, requestId, sourceIp: req.socket.remoteAddress };
+    const identity = principal.kind === 'root' ? [] : await auth.identityPolicies(principal);
+    const call = { principal, identity, requestId, sourceIp: req.socket.remoteAddress };
     const target = req.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith(EXTENSION_PREFIX)) {
       const name = target.slice(EXTENSION_PREFIX.length);
@@ -171,7 +172,10 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
       if (req.method === 'GET' && /^\/lockstep\/events(?:\?|$)/.test(req.url ?? '')) {
         await readBody(req, maxBody);
         const principal = await auth.authenticate({ method: 'GET', url: req.url ?? '/', headers: req.headers, body: Buffer.alloc(0) }, 'secretsmanager');
-        const allowed = await authorize(ctx, principal, 'SubscribeEvents', {}, req.socket.remoteAddress, 'lockstep:SubscribeEvents');
+        const allowed = await authorize(ctx, {
+          principal, identity: principal.kind === 'root' ? [] : await auth.identityPolicies(principal),
+          op: 'SubscribeEvents', input: {}, sourceIp: req.socket.remoteAddress, action: 'lockstep:SubscribeEvents',
+        });
         if (allowed.decision !== 'allow' && allowed.decision !== 'root') throw accessDenied(principal, allowed);
         const stillValid = () => store.read(async (tx) => {
           const k = await tx.identity.accessKey(principal.accessKeyId);

@@ -1,5 +1,6 @@
 import { Errors, isServiceError } from '../errors.js';
 import type { Principal } from '../auth/principal.js';
+import type { Policy } from '../policy/index.js';
 import { accessDenied, authorize, authorizeIn, type Authorization } from '../secrets/authorize.js';
 import type { ServiceContext } from '../secrets/context.js';
 import type { AuditRecord, AuditWriter } from '../monitoring/audit.js';
@@ -13,6 +14,8 @@ import type { AuditRecord, AuditWriter } from '../monitoring/audit.js';
 /** Who asked, and from where. */
 export interface CallInfo {
   principal: Principal;
+  /** The principal's identity policies (none for root). */
+  identity: readonly Policy[];
   requestId: string;
   sourceIp?: string;
 }
@@ -35,7 +38,7 @@ export async function guardedCall(
   ctx: ServiceContext, audit: AuditWriter, call: CallInfo, op: string, input: Record<string, any>,
   run: () => Promise<Record<string, unknown>>, action?: string,
 ): Promise<Record<string, unknown>> {
-  const a = await authorize(ctx, call.principal, op, input, call.sourceIp, action);
+  const a = await authorize(ctx, { principal: call.principal, identity: call.identity, op, input, sourceIp: call.sourceIp, action });
   const base: AuditRecord = {
     time: new Date(ctx.now()).toISOString(), kind: 'api', requestId: call.requestId,
     principal: call.principal.kind === 'root' ? 'root' : call.principal.principalArn, accessKeyId: call.principal.accessKeyId,
@@ -75,7 +78,9 @@ async function filterBatch(ctx: ServiceContext, call: CallInfo, out: Record<stri
   const kept: Record<string, any>[] = [];
   await ctx.store.read(async (tx) => {
     for (const v of values) {
-      const a = await authorizeIn(ctx, tx, call.principal, 'GetSecretValue', { SecretId: v.ARN, VersionId: v.VersionId }, call.sourceIp);
+      const a = await authorizeIn(ctx, tx, {
+        principal: call.principal, identity: call.identity, op: 'GetSecretValue', input: { SecretId: v.ARN, VersionId: v.VersionId }, sourceIp: call.sourceIp,
+      });
       if (a.decision === 'allow') kept.push(v);
       else errors.push({ SecretId: v.Name, ErrorCode: 'AccessDeniedException', Message: accessDenied(call.principal, a).message });
     }
