@@ -10,6 +10,7 @@ import {
 import { startServer, type TestServer } from './helpers/server.js';
 import { assumeRole, query, userWithPolicies, type Keys } from './helpers/iam.js';
 import { MAIN, ROOT } from './helpers/process.js';
+import { seedJson } from './helpers/seed.js';
 
 /*
  * Secrets Manager calls under IAM's rules, through the JS SDK: users and a role with identity
@@ -40,15 +41,6 @@ async function denied(p: Promise<unknown>, message: string | RegExp): Promise<vo
     else assert.match(e.message, message);
     return true;
   });
-}
-
-/** A JSON block of the seed document, under a heading. */
-function seedJson(heading: string): string {
-  const md = readFileSync(new URL('../../shared/seed/rotation-strategies.md', import.meta.url), 'utf8');
-  const at = md.indexOf(heading);
-  assert.ok(at >= 0, `heading ${heading} not in the seed`);
-  const start = md.indexOf('```json\n', at) + '```json\n'.length;
-  return md.slice(start, md.indexOf('```', start));
 }
 
 describe('identity policies', () => {

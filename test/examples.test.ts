@@ -8,6 +8,7 @@ import { AddPermissionCommand, CreateFunctionCommand, InvokeCommand, LambdaClien
 import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { executionRole } from './helpers/iam.js';
 import { MAIN, ROOT, childEnv, cleanupProcesses, spawnServer, type ServerProcess } from './helpers/process.js';
 import { finishedRotationRun } from './helpers/functions.js';
 import { newApiKey, startApiKeyService, type ApiKeyService } from './fixtures/api-key-service.js';
@@ -114,6 +115,7 @@ before(async () => {
   server = await spawnServer({ env: { LOCKSTEP_ROTATION_RETRY_BASE_MS: '100', LOCKSTEP_ROTATION_MAX_ATTEMPTS: '3' } });
   sm = server.client();
   lambda = new LambdaClient({ endpoint: server.url, region: REGION, credentials: { ...server.readCredentials() }, maxAttempts: 1 });
+  await executionRole(server.url, server.readCredentials(), 'rotation-lambda-role');
 });
 after(async () => {
   lambda?.destroy();

@@ -47,7 +47,7 @@ async function raw(method: string, path: string, body = '', creds = srv.credenti
   return { status: res.status, headers: res.headers, text: await res.text() };
 }
 
-useLambdaServer((s) => ({ srv, lambda } = s));
+useLambdaServer((s) => ({ srv, lambda } = s), { executionRole: 'rotation' });
 
 describe('function CRUD', () => {
   test('CreateFunction answers the configuration, CodeSha256 as Lambda computes it', async () => {

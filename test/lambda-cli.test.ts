@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { strToU8, zipSync } from 'fflate';
 import { startServer, type TestServer } from './helpers/server.js';
+import { executionRole } from './helpers/iam.js';
 import { MAIN, ROOT, childEnv } from './helpers/process.js';
 import { awsCliEnv, runCommand, type CommandRun } from './helpers/functions.js';
 
@@ -47,6 +48,7 @@ function lockstep(args: string[]): Promise<Run> {
 
 before(async () => {
   srv = await startServer();
+  await executionRole(srv.endpoint, srv.credentials, 'rotation');
   env = awsCliEnv(join(srv.dataDir, 'root-credentials'), srv.dataDir);
 });
 after(() => srv.stop());

@@ -50,7 +50,7 @@ function assertOk(r: { out: InvokeCommandOutput; text: string }) {
   assert.equal(r.out.FunctionError, undefined, `function failed: ${r.text}`);
 }
 
-useLambdaServer((s) => ({ srv, lambda } = s));
+useLambdaServer((s) => ({ srv, lambda } = s), { executionRole: 'rotation' });
 
 describe('handlers return payloads', { concurrency: true }, () => {
   test('python: event in, payload out, with the Lambda context', async () => {
@@ -244,8 +244,11 @@ describe('environment', () => {
       assert.equal(env.AWS_ENDPOINT_URL, srv.endpoint);
       assert.equal(env.AWS_REGION, 'us-east-1');
       assert.equal(env.AWS_DEFAULT_REGION, 'us-east-1');
-      assert.equal(env.AWS_ACCESS_KEY_ID, srv.credentials.accessKeyId);
-      assert.equal(env.AWS_SECRET_ACCESS_KEY, srv.credentials.secretAccessKey);
+      // Keys of the execution role, issued for this invocation; never the server's root key.
+      assert.match(env.AWS_ACCESS_KEY_ID, /^LSIA[A-Z0-9]{16}$/);
+      assert.notEqual(env.AWS_ACCESS_KEY_ID, srv.credentials.accessKeyId);
+      assert.notEqual(env.AWS_SECRET_ACCESS_KEY, srv.credentials.secretAccessKey);
+      assert.ok(env.AWS_SESSION_TOKEN.length > 20);
       assert.equal(env.AWS_LAMBDA_FUNCTION_NAME, name);
       assert.equal(env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE, '128');
       assert.equal(env.AWS_LAMBDA_FUNCTION_TIMEOUT, '7');

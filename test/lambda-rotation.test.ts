@@ -7,6 +7,7 @@ import {
   CreateSecretCommand, DescribeSecretCommand, GetSecretValueCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
 import { startServer, type TestServer } from './helpers/server.js';
+import { executionRole } from './helpers/iam.js';
 import { rejects } from './helpers/sdk.js';
 import { CANNOT_INVOKE, resolveFunction } from '../src/rotation/registry.js';
 import { processFunctionSource } from '../src/rotation/functions/source.js';
@@ -53,12 +54,13 @@ let env: LambdaEnv;
 
 before(async () => {
   srv = await startServer({ rotation: { retryBaseMs: 50, tickMs: 60_000, maxAttempts: 2 } });
+  await executionRole(srv.endpoint, srv.credentials, 'rotation');
   sm = srv.client();
   lambda = new LambdaClient({ endpoint: srv.endpoint, region: srv.region, credentials: srv.credentials, maxAttempts: 1 });
   const ctx = srv.app.ctx;
   env = {
     store: ctx.store, keyring: ctx.keyring, region: ctx.region, accountId: ctx.accountId, dataDir: srv.dataDir, now: ctx.now,
-    endpointUrl: () => srv.endpoint, functionCredentials: () => srv.credentials,
+    endpointUrl: () => srv.endpoint, auth: srv.app.auth,
   };
 });
 after(async () => {

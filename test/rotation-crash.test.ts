@@ -7,6 +7,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { executionRole } from './helpers/iam.js';
 import { cleanupProcesses, spawnServer, tempDir, type ServerProcess } from './helpers/process.js';
 import { alive, createRotationFunction, extension, history, sleep, until, type RunEntry, type StepEntry } from './helpers/functions.js';
 
@@ -184,6 +185,7 @@ async function setup(name: string) {
   const lambda = new LambdaClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...p.readCredentials() }, maxAttempts: 1 });
   let fnArn: string;
   try {
+    await executionRole(p.url, p.readCredentials(), 'rotation');
     fnArn = await createRotationFunction(lambda, {
       name, role: ROLE, handler: 'rotator.lambda_handler', timeout: 30,
       env: { PROGRESS_FILE: progressFile, DB_FILE: dbFile },

@@ -6,6 +6,7 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import {
   CreateSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, RotateSecretCommand, type SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
+import { executionRole } from './helpers/iam.js';
 import { cleanupProcesses, spawnServer, tempDir, type ServerProcess } from './helpers/process.js';
 import { alive, createRotationFunction, extension as lockstepExtension, history as lockstepHistory, sleep, until, type RunEntry } from './helpers/functions.js';
 
@@ -34,6 +35,8 @@ def sm(op, payload):
     amz = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     headers = {"content-type": "application/x-amz-json-1.1", "host": urllib.parse.urlparse(url).netloc,
                "x-amz-date": amz, "x-amz-target": "secretsmanager." + op}
+    if os.environ.get("AWS_SESSION_TOKEN"):
+        headers["x-amz-security-token"] = os.environ["AWS_SESSION_TOKEN"]
     names = sorted(headers)
     canonical = "\\n".join(["POST", "/", "", "".join("%s:%s\\n" % (n, headers[n]) for n in names), ";".join(names),
                            hashlib.sha256(body).hexdigest()])
@@ -124,6 +127,7 @@ async function startSrv(maxAttempts: number): Promise<Srv> {
     },
   });
   const lambda = new LambdaClient({ endpoint: p.url, region: 'us-east-1', credentials: { ...p.readCredentials() }, maxAttempts: 1 });
+  await executionRole(p.url, p.readCredentials(), 'rotation');
   return { p, sm: p.client(), lambda };
 }
 

@@ -7,6 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { DescribeSecretCommand, GetSecretValueCommand, ListSecretVersionIdsCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { MAIN, ROOT, childEnv, cleanupProcesses, spawnServer, type ServerProcess } from './helpers/process.js';
 import { awsCliEnv, finishedRotationRun, runCommand, zipOf, type CommandRun } from './helpers/functions.js';
+import { LAMBDA_TRUST } from './helpers/iam.js';
+import { seedJson } from './helpers/seed.js';
 import { newApiKey, startApiKeyService, type ApiKeyService } from './fixtures/api-key-service.js';
 
 /*
@@ -134,6 +136,11 @@ describe("the seed's custom rotation function, unchanged", () => {
     const zipFile = join(server.dataDir, 'seed-rotation.zip');
     writeFileSync(zipFile, zipOf({ [`${MODULE}.py`]: module }));
 
+    // The execution role, made with the aws CLI: Lambda may assume it, and its policy is the seed's, verbatim.
+    const role = await aws('iam', 'create-role', '--role-name', 'rotation-lambda-role', '--assume-role-policy-document', JSON.stringify(LAMBDA_TRUST));
+    assert.equal(role.Role.Arn, ROLE);
+    await aws('iam', 'put-role-policy', '--role-name', 'rotation-lambda-role', '--policy-name', 'rotation', '--policy-document', seedJson('### Lambda Execution Role'));
+
     const created = await aws('lambda', 'create-function', '--function-name', FUNCTION, '--runtime', 'python3.12',
       '--handler', `${MODULE}.handler`, '--role', ROLE, '--zip-file', `fileb://${zipFile}`, '--timeout', '30');
     functionArn = created.FunctionArn;
@@ -145,6 +152,8 @@ describe("the seed's custom rotation function, unchanged", () => {
     const secret = await aws('secretsmanager', 'create-secret', '--name', 'prod/partner/api-key', '--secret-string', JSON.stringify({ api_key: apiKey }));
     secretArn = secret.ARN;
     const original = secret.VersionId as string;
+    // The seed's resource policy on the secret, verbatim.
+    await aws('secretsmanager', 'put-resource-policy', '--secret-id', secretArn, '--resource-policy', seedJson('### Secret Resource Policy'), '--block-public-policy');
 
     const rotated = await aws('secretsmanager', 'rotate-secret', '--secret-id', 'prod/partner/api-key',
       '--rotation-lambda-arn', functionArn, '--rotation-rules', 'AutomaticallyAfterDays=30');
@@ -204,6 +213,15 @@ describe("the seed's custom rotation function, unchanged", () => {
     assert.equal((log.match(/^REPORT RequestId: .*\tDuration: /gm) ?? []).length, 4);
     assert.ok(!log.includes('[ERROR]'), log);
     assert.ok(!log.includes(apiKey) && !log.includes(value.password), 'the log holds no secret');
+
+    // Every call the function made was signed by a session of its execution role, none was denied.
+    const session = `arn:aws:sts::123456789012:assumed-role/rotation-lambda-role/${FUNCTION}`;
+    const audit = (await lockstep('audit', 'query', '--principal', session)).trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual([...new Set(audit.map((r) => r.action))].sort(), [
+      'secretsmanager:DescribeSecret', 'secretsmanager:GetRandomPassword', 'secretsmanager:GetSecretValue',
+      'secretsmanager:PutSecretValue', 'secretsmanager:UpdateSecretVersionStage',
+    ]);
+    assert.ok(audit.every((r) => r.outcome !== 'denied' && r.accessKeyId.startsWith('LSIA')), JSON.stringify(audit));
   });
 
   test('with a key the service does not know, setSecret fails: retried, the run fails, AWSCURRENT stays', async () => {

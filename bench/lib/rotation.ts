@@ -14,6 +14,9 @@ import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-
 import {
   DescribeSecretCommand, PutSecretValueCommand, RotateSecretCommand, SecretsManagerClient, UpdateSecretVersionStageCommand,
 } from '@aws-sdk/client-secrets-manager';
+import { rootArn, type Principal } from '../../src/auth/principal.js';
+import { runOperation } from '../../src/iam/operation.js';
+import { iamOperations } from '../../src/iam/service.js';
 import type { Lockstep } from '../../src/server/app.js';
 import type { RotationEvent } from '../../src/rotation/registry.js';
 import type { Store } from '../../src/storage/types.js';
@@ -22,7 +25,8 @@ import { log, median, pct, pool, since } from './stats.js';
 
 const REGION = 'us-east-1';
 const ACCOUNT = '123456789012';
-const ROLE = `arn:aws:iam::${ACCOUNT}:role/bench-rotation`;
+const ROLE_NAME = 'bench-rotation';
+const ROLE = `arn:aws:iam::${ACCOUNT}:role/${ROLE_NAME}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** One rotation throughput measurement (parts 4.1 and 4.2). */
@@ -371,7 +375,21 @@ function pythonMissing(): Promise<string | undefined> {
   });
 }
 
+/** Creates the execution role the python function runs as: Lambda may assume it, it may use any secret. */
+async function createExecutionRole(app: Lockstep): Promise<void> {
+  const { store, keyring, accountId, now } = app.ctx;
+  const env = { store, keyring, accountId, now, auth: app.auth };
+  const caller: Principal = { accessKeyId: 'bench', principalArn: rootArn(accountId), kind: 'root', accountId, userId: accountId };
+  const run = (action: string, params: Record<string, string>) =>
+    runOperation(env, iamOperations[action], `iam:${action}`, caller, (n) => params[n], Object.keys(params));
+  const trust = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }] };
+  const policy = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }] };
+  await run('CreateRole', { RoleName: ROLE_NAME, AssumeRolePolicyDocument: JSON.stringify(trust) });
+  await run('PutRolePolicy', { RoleName: ROLE_NAME, PolicyName: 'secrets', PolicyDocument: JSON.stringify(policy) });
+}
+
 async function pythonThroughput(s: InProc, creds: Creds, max: number, budgetS: number, concurrency: number): Promise<RotationThroughput> {
+  await createExecutionRole(s.app);
   const lambda = new LambdaClient({ endpoint: s.app.url, region: REGION, credentials: creds, maxAttempts: 1 });
   let arn: string;
   try {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ServiceError, Errors, isServiceError } from '../errors.js';
 import { loadMasterKey, type Keyring } from '../crypto/keyring.js';
 import { loadCredentials, type Credentials } from '../auth/credentials.js';
-import { createAuthenticator } from '../auth/authenticator.js';
+import { createAuthenticator, type Authenticator } from '../auth/authenticator.js';
 import { handleQuery, queryServiceOf, type QueryEnv } from '../iam/query-handler.js';
 import { recordAccountId } from '../iam/env.js';
 import { purgeExpiredKeys } from '../sts/temporary-keys.js';
@@ -58,6 +58,8 @@ export interface Lockstep {
   credentials: Credentials;
   ctx: ServiceContext;
   server: Server;
+  /** Resolves access keys; told when keys and policies change. */
+  auth: Authenticator;
   /** Registers an in-process rotation function (the module runtime); returns its ARN. */
   registerRotationFunction(name: string, handler: ModuleHandler): string;
   engine: RotationEngine;
@@ -156,7 +158,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   const lambdaEnv: LambdaEnv = {
     store, keyring, region: cfg.region, accountId: cfg.accountId, dataDir: cfg.dataDir, now, logger: cfg.logger,
     endpointUrl: () => url,
-    functionCredentials: () => credentials.root,
+    auth,
   };
   sources.push(processFunctionSource(lambdaEnv));
   let closingDown = false;
@@ -257,6 +259,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
     credentials,
     ctx,
     server,
+    auth,
     engine,
     registerRotationFunction: (name, handler) => moduleFunctions.register(name, handler),
     close() {

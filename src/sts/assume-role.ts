@@ -1,4 +1,3 @@
-import { newAccessKey, newSessionToken, sealKeySecret, sessionTokenHash, TEMPORARY_KEY_PREFIX } from '../auth/access-keys.js';
 import { requestPrincipal, sessionArn, type Principal, type RoleSession } from '../auth/principal.js';
 import { policiesOf, type IamEnv } from '../iam/env.js';
 import { IamErrors } from '../iam/errors.js';
@@ -11,6 +10,7 @@ import { evaluate } from '../policy/evaluate.js';
 import { parsePolicy } from '../policy/parse.js';
 import type { ContextValue, EvaluationResult, Policy } from '../policy/types.js';
 import type { PrincipalRecord } from '../storage/types.js';
+import { issueSessionKeys } from './temporary-keys.js';
 
 /*
  * AssumeRole: temporary credentials (an LSIA… key, its secret and a session token) for a role whose
@@ -99,32 +99,14 @@ export const assumeRole: QueryOperation = {
     if (decision.decision !== 'allow') throw denied(caller, roleArn);
     const seconds = sessionSeconds(caller, role, typeof input.DurationSeconds === 'number' ? input.DurationSeconds : undefined);
 
-    const key = newAccessKey(TEMPORARY_KEY_PREFIX);
-    const token = newSessionToken();
-    const nowMs = env.now();
-    const expiresMs = nowMs + seconds * 1000;
     const session: RoleSession = {
       roleArn: role.arn, roleName: role.name, sessionName, assumedRoleId: `${role.uniqueId}:${sessionName}`,
       ...(sourceIdentity !== undefined ? { sourceIdentity } : {}),
     };
-    await env.store.transaction(async (tx) => {
-      // The role may have gone while its trust policy was evaluated.
-      if (!(await tx.identity.principalByArn(role.arn))) throw denied(caller, roleArn);
-      while (await tx.identity.accessKey(key.accessKeyId)) Object.assign(key, newAccessKey(TEMPORARY_KEY_PREFIX));
-      await tx.identity.putAccessKey({
-        accessKeyId: key.accessKeyId,
-        sealedSecret: sealKeySecret(env.keyring, key.accessKeyId, key.secretAccessKey),
-        principal: role.arn,
-        createdMs: nowMs,
-        status: 'Active',
-        expiresMs,
-        sessionTokenHash: sessionTokenHash(token),
-        session: JSON.stringify(session),
-      });
-    });
-    env.auth?.invalidateKey(key.accessKeyId);
+    // The role may have gone while its trust policy was evaluated.
+    const keys = await issueSessionKeys(env, role, session, env.now() + seconds * 1000, () => denied(caller, roleArn));
     return {
-      Credentials: { AccessKeyId: key.accessKeyId, SecretAccessKey: key.secretAccessKey, SessionToken: token, Expiration: new Date(expiresMs) },
+      Credentials: { AccessKeyId: keys.accessKeyId, SecretAccessKey: keys.secretAccessKey, SessionToken: keys.sessionToken, Expiration: new Date(keys.expiresMs) },
       AssumedRoleUser: { AssumedRoleId: session.assumedRoleId, Arn: sessionArn(env.accountId, role.name, sessionName) },
       SourceIdentity: sourceIdentity,
     };

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { strToU8, zipSync } from 'fflate';
 import { AddPermissionCommand, CreateFunctionCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { executionRole } from './iam.js';
 import { childEnv, type ServerProcess } from './process.js';
 import { sdkSignedPost } from './raw.js';
 import { startServer, type TestServer } from './server.js';
@@ -60,13 +61,15 @@ export interface ServerAndLambda {
 
 /**
  * Registers the file's `before` / `after` hooks: starts a server and a Lambda client before the tests
- * (handing both to `ready`), destroys the client and stops the server after.
+ * (handing both to `ready`; with `executionRole`, a role of that name functions may run as), destroys
+ * the client and stops the server after.
  */
-export function useLambdaServer(ready: (s: ServerAndLambda) => void): void {
+export function useLambdaServer(ready: (s: ServerAndLambda) => void, opts: { executionRole?: string } = {}): void {
   let srv: TestServer;
   let lambda: LambdaClient;
   before(async () => {
     srv = await startServer();
+    if (opts.executionRole !== undefined) await executionRole(srv.endpoint, srv.credentials, opts.executionRole);
     lambda = new LambdaClient({ endpoint: srv.endpoint, region: srv.region, credentials: srv.credentials, maxAttempts: 1 });
     ready({ srv, lambda });
   });
@@ -106,23 +109,26 @@ export function alive(pid: number): boolean {
 export interface StepEntry { Step: string; Attempt: number; StartedDate: number; DurationMs: number; Outcome: string; Error?: string }
 export interface RunEntry { RunId: number; Token: string; Kind: string; State: string; NextStep?: string; LastError?: string; Steps: StepEntry[] }
 
-/** Where and as whom to send to a `lockstep serve` child (its root key, us-east-1). */
-function target(p: ServerProcess) {
+/** A server the helpers below can reach: a `lockstep serve` child, or anything with its URL and root key. */
+export type Reachable = Pick<ServerProcess, 'url' | 'readCredentials'>;
+
+/** Where and as whom to send (the root key, us-east-1). */
+function target(p: Reachable) {
   return { endpoint: p.url, region: 'us-east-1', credentials: p.readCredentials() };
 }
 
 /** A `Lockstep.<op>` call, which must answer 200; its JSON body. */
-export async function extension(p: ServerProcess, op: string, input: Record<string, unknown>): Promise<Record<string, any>> {
+export async function extension(p: Reachable, op: string, input: Record<string, unknown>): Promise<Record<string, any>> {
   const res = await sdkSignedPost(target(p), '', JSON.stringify(input), { rawTarget: `Lockstep.${op}` });
   assert.equal(res.status, 200, `Lockstep.${op}: ${res.body}`);
   return res.json!;
 }
 
 /** Lockstep.GetRotationHistory of a secret: its runs, newest first. */
-export const history = async (p: ServerProcess, secretId: string) => (await extension(p, 'GetRotationHistory', { SecretId: secretId })).Runs as RunEntry[];
+export const history = async (p: Reachable, secretId: string) => (await extension(p, 'GetRotationHistory', { SecretId: secretId })).Runs as RunEntry[];
 
 /** The run of a rotation token (Lockstep.GetRotationHistory, polled every 100 ms), once it has ended. */
-export async function finishedRotationRun(server: ServerProcess, secretId: string, token: string, timeoutMs = 30_000): Promise<any> {
+export async function finishedRotationRun(server: Reachable, secretId: string, token: string, timeoutMs = 30_000): Promise<any> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const res = await sdkSignedPost(target(server), '', JSON.stringify({ SecretId: secretId }), { rawTarget: 'Lockstep.GetRotationHistory' });

@@ -48,3 +48,27 @@ export async function assumeRole(endpoint: string, creds: Keys, roleArn: string,
   const xml = await query(endpoint, creds, 'sts', { Action: 'AssumeRole', RoleArn: roleArn, RoleSessionName: session });
   return { accessKeyId: xmlTag(xml, 'AccessKeyId')!, secretAccessKey: xmlTag(xml, 'SecretAccessKey')!, sessionToken: xmlTag(xml, 'SessionToken')! };
 }
+
+/** The trust policy of a Lambda execution role: lambda.amazonaws.com may assume it. */
+export const LAMBDA_TRUST = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' }],
+};
+
+/** Every Secrets Manager action on every secret: the policy of tests that are not about permissions. */
+export const ALL_SECRETS = {
+  Version: '2012-10-17',
+  Statement: [{ Effect: 'Allow', Action: 'secretsmanager:*', Resource: '*' }],
+};
+
+/**
+ * Creates a role that Lambda may assume (LAMBDA_TRUST) with inline policies (name → JSON); its ARN.
+ * A function created with it runs with short-lived keys of that role.
+ */
+export async function executionRole(endpoint: string, root: Keys, name: string, policies: Record<string, unknown> = { secrets: ALL_SECRETS }): Promise<string> {
+  const xml = await query(endpoint, root, 'iam', { Action: 'CreateRole', RoleName: name, AssumeRolePolicyDocument: JSON.stringify(LAMBDA_TRUST) });
+  for (const [p, doc] of Object.entries(policies)) {
+    await query(endpoint, root, 'iam', { Action: 'PutRolePolicy', RoleName: name, PolicyName: p, PolicyDocument: typeof doc === 'string' ? doc : JSON.stringify(doc) });
+  }
+  return xmlTag(xml, 'Arn')!;
+}

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Keyring } from '../../crypto/keyring.js';
+import type { IamEnv } from '../../iam/env.js';
 import type { Store } from '../../storage/types.js';
 
 /** What the Lambda-compatible API and the process runtime need from the server. */
@@ -13,6 +14,9 @@ export interface LambdaEnv {
   logger?: Logger;
   /** The server's own URL (AWS_ENDPOINT_URL of functions); known once the server listens. */
   endpointUrl: () => string;
-  /** Credentials a function runs with (the root key until access control lands). */
-  functionCredentials: () => { accessKeyId: string; secretAccessKey: string };
+  /**
+   * The server's authenticator, told when an invocation's keys are issued and revoked so that they
+   * work, and stop working, at once. (Functions run with keys of their execution role.)
+   */
+  auth?: IamEnv['auth'];
 }

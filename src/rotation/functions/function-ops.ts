@@ -3,6 +3,7 @@ import type { FunctionRecord } from '../../storage/types.js';
 import { functionConfiguration, openVariables, sealVariables, validateVariables } from './config.js';
 import type { LambdaEnv } from './env.js';
 import { LambdaErrors } from './errors.js';
+import { executionRole, roleRefusal } from './execution-role.js';
 import { FUNCTION_NAME, functionArn, resolveFunctionName } from './names.js';
 import { removeFunctionFiles } from './process-runtime.js';
 import { SUPPORTED_RUNTIMES, parseHandler, runtimeFamily } from './runtimes.js';
@@ -98,6 +99,12 @@ export async function loadFunction(env: LambdaEnv, name: string): Promise<Functi
   return fn;
 }
 
+/** Refuses, in Lambda's words and saying why, a role that Lambda could not assume. */
+export async function checkExecutionRole(env: LambdaEnv, role: string, arn: string): Promise<void> {
+  const found = await executionRole(env, role, arn);
+  if (typeof found === 'string') throw LambdaErrors.invalidParameter(roleRefusal(found));
+}
+
 /** CreateFunction: validates everything up front, then stores the function (201, its configuration). */
 export async function createFunction(env: LambdaEnv, input: Input): Promise<Record<string, unknown>> {
   const name = resolveFunctionName(input.FunctionName, env.region, env.accountId);
@@ -119,8 +126,9 @@ export async function createFunction(env: LambdaEnv, input: Input): Promise<Reco
   const code = decodeZip((input.Code as Input | undefined)?.ZipFile);
   checkHandler(runtime, handler, inspectZip(code));
 
-  const now = env.now();
   const arn = functionArn(env.region, env.accountId, name);
+  await checkExecutionRole(env, role, arn);
+  const now = env.now();
   const fn: FunctionRecord = {
     name, arn, runtime, handler, role, description, timeoutS, memoryMb,
     sealedEnvironment: sealVariables(env.keyring, arn, vars),
@@ -213,6 +221,7 @@ export async function updateConfiguration(env: LambdaEnv, name: string, input: I
   const memoryMb = intField(input, 'MemorySize', 128, 10240);
   const env_ = input.Environment as Input | undefined;
   const vars = env_ === undefined || env_ === null ? undefined : validateVariables(env_.Variables);
+  if (role !== undefined) await checkExecutionRole(env, role, functionArn(env.region, env.accountId, name));
   const fn = await change(env, name, input, (f) => {
     const next: FunctionRecord = {
       ...f,

@@ -4,7 +4,7 @@ import { ServiceError, isServiceError } from '../../errors.js';
 import type { LambdaEnv } from './env.js';
 import { LambdaErrors, lambdaError, sendEmpty, sendLambdaError, sendLambdaJson } from './errors.js';
 import {
-  createFunction, deleteFunction, getConfiguration, getFunction, listFunctions, loadFunction, updateCode, updateConfiguration,
+  checkExecutionRole, createFunction, deleteFunction, getConfiguration, getFunction, listFunctions, loadFunction, updateCode, updateConfiguration,
 } from './function-ops.js';
 import { functionArn, resolveFunctionName } from './names.js';
 import { addStatement, parsePolicy, removeStatement } from './policy.js';
@@ -76,6 +76,7 @@ async function invoke(env: LambdaEnv, req: IncomingMessage, res: ServerResponse,
     throw LambdaErrors.invalidContent(`Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`);
   }
   const fn = await loadFunction(env, name);
+  await checkExecutionRole(env, fn.role, fn.arn);
   if (type === 'DryRun') return sendEmpty(res, 204, requestId);
   if (type === 'Event') {
     void invokeFunction(env, fn, undefined, { eventJson: text, requestId: randomUUID() }).catch((e: unknown) =>

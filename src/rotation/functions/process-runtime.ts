@@ -5,10 +5,12 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { FunctionRecord } from '../../storage/types.js';
+import type { SessionKeys } from '../../sts/temporary-keys.js';
 import { NODE_BOOTSTRAP } from './bootstrap/node.js';
 import { PYTHON_BOOTSTRAP } from './bootstrap/python.js';
 import { openVariables } from './config.js';
 import type { LambdaEnv } from './env.js';
+import { invocationKeys, type InvocationKeys } from './execution-role.js';
 import { appendLog, functionDir } from './logs.js';
 import { runtimeFamily, type RuntimeFamily } from './runtimes.js';
 import { extractZip, inspectZip } from './zip.js';
@@ -139,9 +141,10 @@ export function functionEndpoint(serverUrl: string): string {
 }
 
 /** The environment of a function's process: Lambda's variables, the function's own, nothing of the server's. */
-function childEnvironment(env: LambdaEnv, fn: FunctionRecord, family: RuntimeFamily, exe: string, codeDir: string, scratch: string): Record<string, string> {
+function childEnvironment(
+  env: LambdaEnv, fn: FunctionRecord, family: RuntimeFamily, exe: string, codeDir: string, scratch: string, creds: SessionKeys,
+): Record<string, string> {
   const vars = openVariables(env.keyring, fn);
-  const creds = env.functionCredentials();
   const out: Record<string, string> = {
     PATH: [dirname(exe), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     LANG: 'C.UTF-8',
@@ -154,6 +157,7 @@ function childEnvironment(env: LambdaEnv, fn: FunctionRecord, family: RuntimeFam
     AWS_DEFAULT_REGION: env.region,
     AWS_ACCESS_KEY_ID: creds.accessKeyId,
     AWS_SECRET_ACCESS_KEY: creds.secretAccessKey,
+    AWS_SESSION_TOKEN: creds.sessionToken,
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -226,7 +230,7 @@ function readResult(raw: Buffer, tooLarge: boolean, requestId: string, exit: { c
 /** Lambda's START/END/REPORT framing of one invocation's output. */
 function logText(fn: FunctionRecord, requestId: string, output: string, ending: Ending, durationMs: number, timeoutMs: number): string {
   let s = `START RequestId: ${requestId} Version: $LATEST\n${output}`;
-  if (!('ok' in ending) && !ending.timedOut && ending.errorType.startsWith('Runtime.')) s += `${ending.errorMessage}\n${ending.errorType}\n`;
+  if (!('ok' in ending) && !ending.timedOut && (ending.errorType.startsWith('Runtime.') || ending.errorType === 'InvalidParameterValueException')) s += `${ending.errorMessage}\n${ending.errorType}\n`;
   s += `END RequestId: ${requestId}\n`;
   s += `REPORT RequestId: ${requestId}\tDuration: ${durationMs.toFixed(2)} ms\tBilled Duration: ${Math.max(1, Math.ceil(durationMs))} ms\tMemory Size: ${fn.memoryMb} MB\t\n`;
   if (!('ok' in ending) && ending.timedOut) {
@@ -274,7 +278,25 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
   const bootstrap = bootstrapFile(env.dataDir, family);
   const scratch = join(functionDir(env.dataDir, fn.name), 'tmp');
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  const childEnv = childEnvironment(env, fn, family, exe, codeDir, scratch);
+  let keys: InvocationKeys;
+  try {
+    keys = await invocationKeys(env, fn, timeoutMs);
+  } catch (e) {
+    return { errorType: 'InvalidParameterValueException', errorMessage: (e as Error).message };
+  }
+  try {
+    return await spawnInvocation(env, fn, family, exe, bootstrap, codeDir, scratch, keys, eventJson, requestId, timeoutMs, output);
+  } finally {
+    await keys.revoke().catch((e: unknown) =>
+      env.logger?.warn({ function: fn.name, accessKeyId: keys.accessKeyId, err: (e as Error).message }, 'could not revoke an invocation\'s keys; they expire on their own'));
+  }
+}
+
+async function spawnInvocation(
+  env: LambdaEnv, fn: FunctionRecord, family: RuntimeFamily, exe: string, bootstrap: string, codeDir: string, scratch: string,
+  keys: SessionKeys, eventJson: string, requestId: string, timeoutMs: number, output: Output,
+): Promise<Ending> {
+  const childEnv = childEnvironment(env, fn, family, exe, codeDir, scratch, keys);
   const deadline = Date.now() + timeoutMs;
 
   const child = spawn(exe, [bootstrap, codeDir, fn.handler, requestId, String(deadline), fn.arn], {
