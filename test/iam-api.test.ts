@@ -382,3 +382,53 @@ describe('the wire: XML answers and errors in IAM\'s shape', () => {
     assert.equal(decodeURIComponent(encoded), doc, 'stored and returned as given');
   });
 });
+
+describe('secrets as two users and a role decide, through the aws CLI', () => {
+  test("identity policies, a resource policy's VersionStage condition, and a role session", async () => {
+    const first = await awsJson(['secretsmanager', 'create-secret', '--name', 'team/db', '--secret-string', 'cli-v1']);
+    await awsJson(['secretsmanager', 'put-secret-value', '--secret-id', 'team/db', '--secret-string', 'cli-v2']);
+    const other = await awsJson(['secretsmanager', 'create-secret', '--name', 'other/db', '--secret-string', 'other-v1']);
+
+    // carol may read team/*; dave has no policy at all.
+    const keyFile = async (user: string) => {
+      await awsJson(['iam', 'create-user', '--user-name', user]);
+      return credentialsFile(user, keysOf((await awsJson(['iam', 'create-access-key', '--user-name', user])).AccessKey));
+    };
+    const carol = await keyFile('carol');
+    const dave = await keyFile('dave');
+    await awsJson(['iam', 'put-user-policy', '--user-name', 'carol', '--policy-name', 'team-read',
+      '--policy-document', allow('secretsmanager:GetSecretValue', `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:team/*`)]);
+
+    assert.equal((await awsJson(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db'], carol)).SecretString, 'cli-v2');
+    assert.equal((await awsJson(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db', '--version-stage', 'AWSPREVIOUS'], carol)).SecretString, 'cli-v1');
+    await awsFails(['secretsmanager', 'get-secret-value', '--secret-id', 'other/db'], 'AccessDeniedException',
+      `User: arn:aws:iam::${ACCOUNT}:user/carol is not authorized to perform: secretsmanager:GetSecretValue on resource: ${other.ARN} because no identity-based policy allows the secretsmanager:GetSecretValue action`, carol);
+    await awsFails(['secretsmanager', 'put-secret-value', '--secret-id', 'team/db', '--secret-string', 'by-carol'], 'AccessDeniedException',
+      /user\/carol is not authorized to perform: secretsmanager:PutSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:team\/db-/, carol);
+    await awsFails(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db'], 'AccessDeniedException', /user\/dave is not authorized to perform: secretsmanager:GetSecretValue/, dave);
+
+    // A role dave may assume (its trust policy names him); the secret's resource policy lets the
+    // role read AWSCURRENT and AWSPENDING only, as the seed's does for the rotation role.
+    await awsJson(['iam', 'create-role', '--role-name', 'team-reader', '--assume-role-policy-document', trust(`arn:aws:iam::${ACCOUNT}:user/dave`)]);
+    await awsJson(['secretsmanager', 'put-resource-policy', '--secret-id', 'team/db', '--block-public-policy', '--resource-policy', JSON.stringify({
+      Version: '2012-10-17',
+      Statement: [{
+        Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/team-reader` }, Action: 'secretsmanager:GetSecretValue', Resource: '*',
+        Condition: { StringEquals: { 'secretsmanager:VersionStage': ['AWSCURRENT', 'AWSPENDING'] } },
+      }],
+    })]);
+    const assumed = await awsJson(['sts', 'assume-role', '--role-arn', `arn:aws:iam::${ACCOUNT}:role/team-reader`, '--role-session-name', 'dave-reads'], dave);
+    const session = credentialsFile('dave-session', keysOf(assumed.Credentials));
+    assert.equal((await awsJson(['sts', 'get-caller-identity'], session)).Arn, `arn:aws:sts::${ACCOUNT}:assumed-role/team-reader/dave-reads`);
+    assert.equal((await awsJson(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db'], session)).SecretString, 'cli-v2');
+    await awsFails(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db', '--version-stage', 'AWSPREVIOUS'], 'AccessDeniedException',
+      /assumed-role\/team-reader\/dave-reads is not authorized to perform: secretsmanager:GetSecretValue on resource: arn:aws:secretsmanager:us-east-1:123456789012:secret:team\/db-/, session);
+    await awsFails(['secretsmanager', 'get-secret-value', '--secret-id', 'other/db'], 'AccessDeniedException', /assumed-role\/team-reader\/dave-reads is not authorized/, session);
+    // dave himself is still refused: the resource policy names the role, not him.
+    await awsFails(['secretsmanager', 'get-secret-value', '--secret-id', 'team/db'], 'AccessDeniedException', /user\/dave is not authorized/, dave);
+    // Nothing was written by the refused calls.
+    const versions = await awsJson(['secretsmanager', 'list-secret-version-ids', '--secret-id', 'team/db']);
+    assert.equal(versions.Versions.length, 2);
+    assert.equal(first.Name, 'team/db');
+  });
+});
