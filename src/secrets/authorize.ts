@@ -3,6 +3,7 @@ import { accessDeniedMessage, evaluate, parsePolicy, type ContextValue, type Eva
 import { requestPrincipal, type Principal } from '../auth/principal.js';
 import type { SecretAggregate, Tx } from '../storage/types.js';
 import { findSecret, type ServiceContext } from './context.js';
+import type { SecretFacts } from './read-cache.js';
 import { stagesOf, labelMapOf, AWSCURRENT } from './labels.js';
 
 /*
@@ -97,14 +98,21 @@ function resourceOf(ctx: ServiceContext, op: string, input: Record<string, any>,
   return id.startsWith('arn:') ? id : `${ctx.arnPrefix}${id}`;
 }
 
-/** Decides a call inside a read transaction. */
-export async function authorizeIn(ctx: ServiceContext, tx: Tx, r: AuthorizationRequest): Promise<Authorization> {
+/** The id of the secret a call names, if it names one that may exist. */
+const namedSecret = (op: string, input: Record<string, any>): string | undefined =>
+  op !== 'CreateSecret' && typeof input.SecretId === 'string' ? input.SecretId : undefined;
+
+/** Reads what a decision needs to know about the secret a call names. */
+async function factsIn(ctx: ServiceContext, tx: Tx, id: string | undefined): Promise<SecretFacts> {
+  const secret = id === undefined ? undefined : await findSecret(ctx, tx, id);
+  return secret ? { secret, aggregate: await tx.secrets.aggregate(secret) } : {};
+}
+
+/** The decision, given the facts about the secret. */
+function decide(ctx: ServiceContext, r: AuthorizationRequest, facts: SecretFacts): Authorization {
   const { principal, op, input } = r;
   const action = r.action ?? `secretsmanager:${op}`;
-  if (principal.kind === 'root') return rootDecision(action);
-  const id = op === 'CreateSecret' ? undefined : input.SecretId;
-  const s = typeof id === 'string' ? await findSecret(ctx, tx, id) : undefined;
-  const agg = s ? await tx.secrets.aggregate(s) : undefined;
+  const { secret: s, aggregate: agg } = facts;
   const resourcePolicy = s?.resourcePolicy ? resourcePolicyOf(s.resourcePolicy) ?? undefined : undefined;
   const resource = resourceOf(ctx, op, input, agg);
   const result = evaluate(
@@ -114,10 +122,30 @@ export async function authorizeIn(ctx: ServiceContext, tx: Tx, r: AuthorizationR
   return { decision: result.decision, reason: result.reason, action, resource, result };
 }
 
-/** Decides a call; the root key is decided without reading anything. */
+/** Decides a call inside a read transaction. */
+export async function authorizeIn(ctx: ServiceContext, tx: Tx, r: AuthorizationRequest): Promise<Authorization> {
+  if (r.principal.kind === 'root') return rootDecision(r.action ?? `secretsmanager:${r.op}`);
+  return decide(ctx, r, await factsIn(ctx, tx, namedSecret(r.op, r.input)));
+}
+
+/**
+ * Decides a call; the root key is decided without reading anything. What the decision reads about
+ * the secret (its record, tags, labels and resource policy) is cached until the data changes.
+ */
 export async function authorize(ctx: ServiceContext, r: AuthorizationRequest): Promise<Authorization> {
   if (r.principal.kind === 'root') return rootDecision(r.action ?? `secretsmanager:${r.op}`);
-  return ctx.store.read((tx) => authorizeIn(ctx, tx, r));
+  const id = namedSecret(r.op, r.input);
+  if (id === undefined) return decide(ctx, r, {});
+  let facts = ctx.factsCache.get(id);
+  if (!facts) {
+    facts = await ctx.store.read(async (tx) => {
+      const gen = ctx.store.generation;
+      const read = await factsIn(ctx, tx, id);
+      ctx.factsCache.set(id, gen, read);
+      return read;
+    });
+  }
+  return decide(ctx, r, facts);
 }
 
 /** The AccessDeniedException for a denied authorization. */

@@ -6,7 +6,7 @@ import { isNamedEnvelope, keyArn, keyIdOfKekId, kmsArnPrefix } from '../crypto/n
 import { KmsErrors } from './kms-errors.js';
 import type { SecretAggregate, SecretRecord, Store, Tx, VersionRecord } from '../storage/types.js';
 import { arnPrefix, secretRefs } from './names.js';
-import { ReadCache } from './read-cache.js';
+import { GenerationCache, ReadCache, type SecretFacts } from './read-cache.js';
 import { normaliseRules } from '../rotation/schedule.js';
 
 /** Things other parts of the server do when the service changes a secret (rotation uses them). */
@@ -25,6 +25,8 @@ export interface ServiceContext {
     cancel(input: Record<string, any>): Promise<Record<string, unknown>>;
   };
   readCache: ReadCache;
+  /** The secrets authorization decisions are about, by the id a call named. */
+  factsCache: GenerationCache<SecretFacts>;
   /** The master keys: they seal values under the default key, and the material of named keys. */
   keyring: Keyring;
   /** Named encryption keys (KmsKeyId) met so far, with their material opened. */
@@ -40,7 +42,7 @@ export interface ServiceContext {
 
 /** Builds a service context. */
 export function serviceContext(
-  opts: Omit<ServiceContext, 'arnPrefix' | 'partition' | 'readCache' | 'keys' | 'kmsArnPrefix'> & { partition?: string },
+  opts: Omit<ServiceContext, 'arnPrefix' | 'partition' | 'readCache' | 'factsCache' | 'keys' | 'kmsArnPrefix'> & { partition?: string },
 ): ServiceContext {
   const partition = opts.partition ?? 'aws';
   const keys = new NamedKeyCache(opts.store, opts.keyring);
@@ -50,6 +52,7 @@ export function serviceContext(
   return {
     ...opts, partition, keys, arnPrefix: arnPrefix(partition, opts.region, opts.accountId),
     kmsArnPrefix: kmsArnPrefix(partition, opts.region, opts.accountId), readCache: new ReadCache(opts.store),
+    factsCache: new GenerationCache<SecretFacts>(opts.store),
   };
 }
 

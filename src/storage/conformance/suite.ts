@@ -70,7 +70,7 @@ export function storageConformance(backend: string, open: () => Store): void {
     });
   });
 
-  withStore('generation moves on every commit and only then', async (store) => {
+  withStore('generation moves on every commit that changed data, and only then', async (store) => {
     const g0 = store.generation;
     await store.read((tx) => tx.secrets.byName('x'));
     assert.equal(store.generation, g0, 'a read does not move it');
@@ -79,6 +79,17 @@ export function storageConformance(backend: string, open: () => Store): void {
     assert.notEqual(g1, g0);
     await assert.rejects(store.transaction(async () => { throw new Error('no'); }));
     assert.equal(store.generation, g1, 'a rolled-back transaction does not move it');
+    await store.transaction(async () => undefined);
+    assert.equal(store.generation, g1, 'a transaction that wrote nothing does not move it');
+    await store.transaction(async (tx) => {
+      await tx.audit.append({ timeMs: 1, record: '{}', prevHash: '0'.repeat(64), hash: '1'.repeat(64) });
+    });
+    assert.equal(store.generation, g1, 'a commit of audit records only does not move it');
+    await store.transaction(async (tx) => {
+      await tx.audit.append({ timeMs: 2, record: '{}', prevHash: '1'.repeat(64), hash: '2'.repeat(64) });
+      await tx.meta.set('x', 'y');
+    });
+    assert.notEqual(store.generation, g1, 'a commit of audit records and data moves it');
   });
 
   withStore('a transaction that throws changes nothing', async (store) => {

@@ -49,7 +49,15 @@ function toDb(v: unknown): unknown {
 /** SQLite storage (better-sqlite3, WAL): the embedded default backend. */
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
-  private commits = 0;
+  /**
+   * The data generation (meta `data_generation`): moved by every commit that changed a row other than
+   * an audit record, by any process. Known here after this process's own commits, and read again
+   * when SQLite's data_version says another connection committed.
+   */
+  private dataGeneration = 0;
+  private seenDataVersion = Number.NaN;
+  /** Rows audit appends wrote in the open write transaction. */
+  private auditRows = 0;
   private readonly db: Db;
   private readonly mutex = new Mutex();
   private readonly tx: Tx;
@@ -76,7 +84,7 @@ export class SqliteStore implements Store {
     this.migrate();
     const st = (sql: string) => this.st(sql);
     this.tx = {
-      secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st),
+      secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st, (n) => (this.auditRows += n)),
       functions: sqliteFunctionsRepo(st), rotation: sqliteRotationRepo(st, toSecret), events: sqliteEventsRepo(st),
       keys: sqliteKeysRepo(st),
     };
@@ -114,9 +122,19 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
+        const before = this.totalChanges();
+        this.auditRows = 0;
         const out = await fn(this.tx);
+        // A transaction that wrote only audit records leaves every cache of data valid.
+        const wroteData = this.totalChanges() - before > this.auditRows;
+        let next: number | undefined;
+        if (wroteData) {
+          next = Number(this.st(
+            "INSERT INTO meta (key, value) VALUES ('data_generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
+          ).pluck().get());
+        }
         this.db.exec('COMMIT');
-        this.commits++;
+        if (next !== undefined) this.dataGeneration = next;
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -125,12 +143,25 @@ export class SqliteStore implements Store {
     });
   }
 
+  /** Rows changed by this connection since it opened (SQLite's total_changes()). */
+  private totalChanges(): number {
+    return this.st('SELECT total_changes()').pluck().get() as number;
+  }
+
   /**
-   * This process's commits plus SQLite's data_version, which moves when another connection (another
-   * worker process) commits: so a cache keyed on it is right across processes too.
+   * The data generation: it moves when a commit of this process or of another connection (another
+   * worker) changed data, and not for commits that only appended audit records, so caches survive the
+   * audit trail's writes. SQLite's data_version tells when another connection committed at all;
+   * only then is the shared counter read again.
    */
   get generation(): number {
-    return this.commits + (this.st('PRAGMA data_version').pluck().get() as number);
+    const dv = this.st('PRAGMA data_version').pluck().get() as number;
+    if (dv !== this.seenDataVersion) {
+      const v = this.st("SELECT value FROM meta WHERE key = 'data_generation'").pluck().get() as string | undefined;
+      this.dataGeneration = v === undefined ? 0 : Number(v);
+      this.seenDataVersion = dv;
+    }
+    return this.dataGeneration;
   }
 
   async read<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
