@@ -44,20 +44,45 @@ export function arnMatch(
   variablesEverywhere = true,
 ): boolean | null {
   if (pattern === '*') return true;
-  let parts: Pattern[];
-  if (variablesEverywhere) {
-    const units = compilePattern(pattern, vars);
-    if (units === null) return null;
-    parts = splitUnits(units);
-  } else {
-    const compiled = splitColons(pattern, 6).map((raw, i) => compilePattern(raw, i === 5 ? vars : undefined));
-    if (compiled.some((c) => c === null)) return null;
-    parts = compiled as Pattern[];
+  const fixed = !pattern.includes('${');
+  const memo = variablesEverywhere ? everywhereParts : resourceParts;
+  let parts = fixed ? memo.get(pattern) : undefined;
+  if (parts === undefined) {
+    if (variablesEverywhere) {
+      const units = compilePattern(pattern, vars);
+      if (units === null) return null;
+      parts = splitUnits(units);
+    } else {
+      const compiled = splitColons(pattern, 6).map((raw, i) => compilePattern(raw, i === 5 ? vars : undefined));
+      if (compiled.some((c) => c === null)) return null;
+      parts = compiled as Pattern[];
+    }
+    if (fixed) {
+      if (memo.size >= 10_000) memo.clear();
+      memo.set(pattern, parts);
+    }
   }
+  const a = arnFields(arn);
+  if (a === undefined || parts.length !== 6) return false;
+  for (let i = 0; i < 6; i++) if (!matchPattern(parts[i], a[i])) return false;
+  return true;
+}
+
+// A pattern without variables splits the same way every time; one request's ARN is matched against
+// every statement in turn, so the last one split is kept.
+const everywhereParts = new Map<string, Pattern[]>();
+const resourceParts = new Map<string, Pattern[]>();
+let lastArn = '';
+let lastFields: readonly string[] | undefined;
+
+/** An ARN's six parts (the resource part keeps its colons); undefined when it is not an ARN. */
+function arnFields(arn: string): readonly string[] | undefined {
+  if (arn === lastArn && lastFields !== undefined) return lastFields;
   const fields = arn.split(':');
-  if (fields.length < 6 || fields[0] !== 'arn' || parts.length !== 6) return false;
-  const a = [...fields.slice(0, 5), fields.slice(5).join(':')];
-  return parts.every((p, i) => matchPattern(p, a[i]));
+  const a = fields.length < 6 || fields[0] !== 'arn' ? undefined : [...fields.slice(0, 5), fields.slice(5).join(':')];
+  lastArn = arn;
+  lastFields = a;
+  return a;
 }
 
 /** Resource element matching: `*`, or an ARN pattern whose variables live in the resource part. */

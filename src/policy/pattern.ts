@@ -63,22 +63,23 @@ export function expandLiteral(raw: string, vars: VariableResolver | undefined): 
   return ps.map((p) => ('literal' in p ? p.literal : p.raw)).join('');
 }
 
-// Patterns without variables compile the same way every time: keep them (bounded).
-const cache = new Map<string, Pattern>();
+// Patterns without variables compile the same way every time: keep them (bounded), by case mode.
+const exact = new Map<string, Pattern>();
+const folded = new Map<string, Pattern>();
 const CACHE_LIMIT = 10_000;
 
 /** Compiles a wildcard pattern (with variables); null when a variable is unresolved. */
 export function compilePattern(raw: string, vars: VariableResolver | undefined, ignoreCase = false): Pattern | null {
   const cacheable = vars === undefined || !raw.includes('${');
-  const key = `${ignoreCase ? 'i' : 's'}${raw}`;
+  const cache = ignoreCase ? folded : exact;
   if (cacheable) {
-    const hit = cache.get(key);
+    const hit = cache.get(raw);
     if (hit !== undefined) return hit;
   }
   const compiled = compile(raw, vars, ignoreCase);
   if (cacheable && compiled !== null) {
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(key, compiled);
+    cache.set(raw, compiled);
   }
   return compiled;
 }

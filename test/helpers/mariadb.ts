@@ -28,6 +28,8 @@ export interface MariaClient {
 
 /** MariaDB error number of a failed login (bad user or password). */
 export const ER_ACCESS_DENIED_ERROR = 1045;
+/** What MariaDB sometimes answers instead for an account that no longer exists. */
+export const ER_ACCESS_DENIED_NO_PASSWORD_ERROR = 1698;
 /** MariaDB error number of a password rejected by a password-validation plugin. */
 export const ER_NOT_VALID_PASSWORD = 1819;
 
@@ -63,13 +65,14 @@ export function uniqueName(prefix: string): string {
   return `${clean}_${randomBytes(4).toString('hex')}`;
 }
 
-/** True when `user` / `password` can log in and run SELECT 1; false on ER_ACCESS_DENIED_ERROR (1045); other errors are thrown. */
+/** True when `user` / `password` can log in and run SELECT 1; false when access is denied (1045, 1698); other errors are thrown. */
 export async function mariaCanLogin(user: string, password: string, opts: MariaTarget & { database?: string } = {}): Promise<boolean> {
   let client: MariaClient;
   try {
     client = await mariaConnect({ ...opts, user, password });
   } catch (e) {
-    if ((e as { errno?: number }).errno === ER_ACCESS_DENIED_ERROR) return false;
+    const errno = (e as { errno?: number }).errno;
+    if (errno === ER_ACCESS_DENIED_ERROR || errno === ER_ACCESS_DENIED_NO_PASSWORD_ERROR) return false;
     throw e;
   }
   try {

@@ -1,4 +1,5 @@
 // Date condition operators: W3C ISO 8601 dates and epoch seconds.
+import { memoize } from '../memo.js';
 import { operator, type OperatorDef } from './operator.js';
 
 // YYYY, YYYY-MM, YYYY-MM-DD, YYYY-MM-DDThh:mm[:ss[.s+]][TZD] (the W3C profile of ISO 8601).
@@ -29,10 +30,13 @@ export function parseDate(text: string): number | undefined {
   return utc - offsetMinutes(m[8]) * 60_000;
 }
 
+/** A policy's dates parse once (a request's values, the current time above all, vary). */
+const policyDate = memoize(parseDate);
+
 function compare(accept: (a: number, b: number) => boolean): OperatorDef['test'] {
   return (value, policy) => {
     const a = parseDate(value);
-    const b = parseDate(policy);
+    const b = policyDate(policy);
     return a !== undefined && b !== undefined && accept(a, b);
   };
 }

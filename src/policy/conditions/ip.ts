@@ -1,4 +1,5 @@
 // IP address condition operators: IPv4 and IPv6 addresses and CIDR ranges.
+import { memoize } from '../memo.js';
 import { operator, type OperatorDef } from './operator.js';
 
 /** An address range: 4 or 16 bytes and a prefix length in bits. */
@@ -74,9 +75,13 @@ export function cidrContains(range: Cidr, address: Uint8Array): boolean {
   return true;
 }
 
+// A policy's ranges and the few addresses requests come from parse once.
+const cidrOf = memoize(parseCidr);
+const addressOf = memoize(parseIp, 1000);
+
 const test: OperatorDef['test'] = (value, policy) => {
-  const range = parseCidr(policy);
-  const address = parseIp(value);
+  const range = cidrOf(policy);
+  const address = addressOf(value);
   return range !== undefined && address !== undefined && cidrContains(range, address);
 };
 
