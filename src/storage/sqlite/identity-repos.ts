@@ -83,17 +83,15 @@ function toAudit(r: Row): AuditRow {
   return { seq: r.seq, timeMs: r.time_ms, record: r.record, prevHash: r.prev_hash, hash: r.hash };
 }
 
-/** The audit trail over SQLite; `appended` is told how many rows each append wrote. */
-export function sqliteAuditRepo(st: St, appended: (rows: number) => void = () => undefined): AuditRepo {
+/** The audit trail over SQLite. */
+export function sqliteAuditRepo(st: St): AuditRepo {
   return {
     async last() {
       const r = st('SELECT * FROM audit ORDER BY seq DESC LIMIT 1').get() as Row | undefined;
       return r ? toAudit(r) : undefined;
     },
     async append(a) {
-      const r = st('INSERT INTO audit (time_ms, record, prev_hash, hash) VALUES (?, ?, ?, ?)').run(a.timeMs, a.record, a.prevHash, a.hash);
-      appended(r.changes);
-      return Number(r.lastInsertRowid);
+      return Number(st('INSERT INTO audit (time_ms, record, prev_hash, hash) VALUES (?, ?, ?, ?)').run(a.timeMs, a.record, a.prevHash, a.hash).lastInsertRowid);
     },
     async list(afterSeq, limit) {
       return (st('SELECT * FROM audit WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toAudit);

@@ -171,4 +171,31 @@ export const MIGRATIONS: string[] = [
   ) WITHOUT ROWID;
   CREATE INDEX kms_aliases_key ON kms_aliases (key_id);
   `,
+  `
+  -- The data generation: every change to what read caches hold (secrets, versions, labels, tags,
+  -- encryption keys, settings) moves it, whoever writes; the rotation journal, identities, functions,
+  -- events and the audit trail do not.
+  INSERT OR IGNORE INTO meta (key, value) VALUES ('data_generation', '0');
+  CREATE TRIGGER secrets_insert_gen AFTER INSERT ON secrets BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER secrets_update_gen AFTER UPDATE ON secrets BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER secrets_delete_gen AFTER DELETE ON secrets BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER versions_insert_gen AFTER INSERT ON versions BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER versions_update_gen AFTER UPDATE ON versions BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER versions_delete_gen AFTER DELETE ON versions BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER labels_insert_gen AFTER INSERT ON labels BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER labels_update_gen AFTER UPDATE ON labels BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER labels_delete_gen AFTER DELETE ON labels BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER tags_insert_gen AFTER INSERT ON tags BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER tags_update_gen AFTER UPDATE ON tags BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER tags_delete_gen AFTER DELETE ON tags BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_keys_insert_gen AFTER INSERT ON kms_keys BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_keys_update_gen AFTER UPDATE ON kms_keys BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_keys_delete_gen AFTER DELETE ON kms_keys BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_aliases_insert_gen AFTER INSERT ON kms_aliases BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_aliases_update_gen AFTER UPDATE ON kms_aliases BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER kms_aliases_delete_gen AFTER DELETE ON kms_aliases BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER meta_insert_gen AFTER INSERT ON meta WHEN NEW.key <> 'data_generation' BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER meta_update_gen AFTER UPDATE ON meta WHEN NEW.key <> 'data_generation' BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  CREATE TRIGGER meta_delete_gen AFTER DELETE ON meta WHEN OLD.key <> 'data_generation' BEGIN UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'data_generation'; END;
+  `,
 ];

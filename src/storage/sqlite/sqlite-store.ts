@@ -50,14 +50,12 @@ function toDb(v: unknown): unknown {
 export class SqliteStore implements Store {
   readonly backend = 'sqlite';
   /**
-   * The data generation (meta `data_generation`): moved by every commit that changed a row other than
-   * an audit record, by any process. Known here after this process's own commits, and read again
-   * when SQLite's data_version says another connection committed.
+   * The data generation (meta `data_generation`, moved by triggers on the tables read caches hold,
+   * whoever writes). Known here after this process's own commits, and read again when SQLite's
+   * data_version says another connection committed.
    */
   private dataGeneration = 0;
   private seenDataVersion = Number.NaN;
-  /** Rows audit appends wrote in the open write transaction. */
-  private auditRows = 0;
   private readonly db: Db;
   private readonly mutex = new Mutex();
   private readonly tx: Tx;
@@ -84,7 +82,7 @@ export class SqliteStore implements Store {
     this.migrate();
     const st = (sql: string) => this.st(sql);
     this.tx = {
-      secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st, (n) => (this.auditRows += n)),
+      secrets: this.secretsRepo(), identity: sqliteIdentityRepo(st), meta: this.metaRepo(), audit: sqliteAuditRepo(st),
       functions: sqliteFunctionsRepo(st), rotation: sqliteRotationRepo(st, toSecret), events: sqliteEventsRepo(st),
       keys: sqliteKeysRepo(st),
     };
@@ -122,19 +120,11 @@ export class SqliteStore implements Store {
     return this.mutex.run(async () => {
       this.db.exec('BEGIN IMMEDIATE');
       try {
-        const before = this.totalChanges();
-        this.auditRows = 0;
         const out = await fn(this.tx);
-        // A transaction that wrote only audit records leaves every cache of data valid.
-        const wroteData = this.totalChanges() - before > this.auditRows;
-        let next: number | undefined;
-        if (wroteData) {
-          next = Number(this.st(
-            "INSERT INTO meta (key, value) VALUES ('data_generation', '1') ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1 RETURNING value",
-          ).pluck().get());
-        }
+        // What this commit makes the generation (the triggers moved it if it changed cached data).
+        const next = this.readDataGeneration();
         this.db.exec('COMMIT');
-        if (next !== undefined) this.dataGeneration = next;
+        this.dataGeneration = next;
         return out;
       } catch (e) {
         if (this.db.inTransaction) this.db.exec('ROLLBACK');
@@ -143,22 +133,22 @@ export class SqliteStore implements Store {
     });
   }
 
-  /** Rows changed by this connection since it opened (SQLite's total_changes()). */
-  private totalChanges(): number {
-    return this.st('SELECT total_changes()').pluck().get() as number;
+  private readDataGeneration(): number {
+    const v = this.st("SELECT value FROM meta WHERE key = 'data_generation'").pluck().get() as string | undefined;
+    return v === undefined ? 0 : Number(v);
   }
 
   /**
    * The data generation: it moves when a commit of this process or of another connection (another
-   * worker) changed data, and not for commits that only appended audit records, so caches survive the
-   * audit trail's writes. SQLite's data_version tells when another connection committed at all;
-   * only then is the shared counter read again.
+   * worker, the CLI, any SQLite client) changed secrets, versions, labels, tags, encryption keys or
+   * settings; the audit trail, the rotation journal, identities and functions leave it, so caches
+   * survive their constant writes. SQLite's data_version tells when another connection committed
+   * at all; only then is the counter read again.
    */
   get generation(): number {
     const dv = this.st('PRAGMA data_version').pluck().get() as number;
     if (dv !== this.seenDataVersion) {
-      const v = this.st("SELECT value FROM meta WHERE key = 'data_generation'").pluck().get() as string | undefined;
-      this.dataGeneration = v === undefined ? 0 : Number(v);
+      this.dataGeneration = this.readDataGeneration();
       this.seenDataVersion = dv;
     }
     return this.dataGeneration;
