@@ -2,7 +2,8 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   BatchGetSecretValueCommand, CreateSecretCommand, GetSecretValueCommand, PutSecretValueCommand, RotateSecretCommand,
@@ -23,8 +24,10 @@ import { sdkSignedPost } from './helpers/raw.js';
 const CANARY = `canary-${randomBytes(12).toString('hex')}`;
 
 /** Reads the secret (as its role), then fails setSecret with a message that holds no value. */
-const ROTATOR = `import boto3
+const ROTATOR = `import os, boto3
 def lambda_handler(event, context):
+    with open(os.environ["KEYS_FILE"], "a") as f:
+        f.write(os.environ["AWS_SECRET_ACCESS_KEY"] + " " + os.environ["AWS_SESSION_TOKEN"] + "\\n")
     sm = boto3.client("secretsmanager")
     value = sm.get_secret_value(SecretId=event["SecretId"])["SecretString"]
     if event["Step"] == "createSecret":
@@ -92,7 +95,10 @@ test('the canary is in no log line, error, audit record, history entry or data f
   // A rotation function, as its execution role, reads the value and fails setSecret.
   const lambda = new LambdaClient({ endpoint: server.url, region: 'us-east-1', credentials: { ...root }, maxAttempts: 1 });
   const role = await executionRole(server.url, root, 'canary-rotation');
-  const fn = await createRotationFunction(lambda, { name: 'canary-rotator', role, code: { 'rotator.py': ROTATOR }, handler: 'rotator.lambda_handler', timeout: 30 });
+  const keysFile = join(mkdtempSync(join(tmpdir(), 'lockstep-canary-keys-')), 'keys');
+  const fn = await createRotationFunction(lambda, {
+    name: 'canary-rotator', role, code: { 'rotator.py': ROTATOR }, handler: 'rotator.lambda_handler', timeout: 30, env: { KEYS_FILE: keysFile },
+  });
   lambda.destroy();
   const rotated = await sm.send(new RotateSecretCommand({ SecretId: created.ARN, RotationLambdaARN: fn }));
   const run = await finishedRotationRun(server, created.ARN!, rotated.VersionId!);
@@ -115,7 +121,13 @@ test('the canary is in no log line, error, audit record, history entry or data f
   const outputs: Record<string, string> = { stdout: server.stdout(), stderr: server.stderr(), audit, history, 'function log': logs };
   assert.ok(server.stdout().length > 0, 'the server logged nothing');
   for (const [what, text] of Object.entries(outputs)) assert.ok(!text.includes(CANARY), `the canary is in the ${what}`);
+  // The execution role's session keys (the secret part and the token the function saw) are secrets too.
+  const sessionSecrets = readFileSync(keysFile, 'utf8').trim().split(/\s+/);
+  assert.ok(sessionSecrets.length >= 4, 'the function recorded no keys');
   const files = filesUnder(server.dataDir);
   assert.ok(files.length >= 3, files.join(', '));
-  for (const f of files) assert.ok(!readFileSync(f).includes(CANARY), `the canary is in ${f}`);
+  for (const needle of [CANARY, ...sessionSecrets]) {
+    for (const [what, text] of Object.entries(outputs)) assert.ok(!text.includes(needle), `a secret is in the ${what}`);
+    for (const f of files) assert.ok(!readFileSync(f).includes(needle), `a secret is in ${f}`);
+  }
 });

@@ -1,6 +1,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   CreateSecretCommand, ListSecretsCommand, RotateSecretCommand, SecretsManagerClient,
 } from '@aws-sdk/client-secrets-manager';
@@ -8,10 +11,11 @@ import {
   CreateFunctionCommand, GetFunctionConfigurationCommand, InvokeCommand, LambdaClient, UpdateFunctionConfigurationCommand,
 } from '@aws-sdk/client-lambda';
 import { createRotationFunction, finishedRotationRun, zipOf, type Reachable } from './helpers/functions.js';
-import { ALL_SECRETS, executionRole, query, type Keys } from './helpers/iam.js';
+import { ALL_SECRETS, executionRole, query, userWithPolicies, type Keys } from './helpers/iam.js';
 import { MAIN } from './helpers/process.js';
 import { seedJson } from './helpers/seed.js';
 import { startServer, type TestServer } from './helpers/server.js';
+import { openStore } from '../src/storage/open.js';
 
 /*
  * Execution roles: a function runs with temporary keys of its Role, issued for one invocation and
@@ -52,6 +56,8 @@ def handler(event, context):
             "CreateSecret": attempt(lambda: sm.create_secret(Name="prod/made-by-function", SecretString="x")),
             "GetSecretValue(other)": attempt(lambda: sm.get_secret_value(SecretId=other)),
             "iam:CreateUser": attempt(lambda: boto3.client("iam").create_user(UserName="made-by-function")),
+            "lambda:ListFunctions": attempt(lambda: boto3.client("lambda").list_functions()),
+            "lambda:UpdateFunctionConfiguration": attempt(lambda: boto3.client("lambda").update_function_configuration(FunctionName=context.function_name, Timeout=5)),
         }
     return {
         "arn": me["Arn"], "account": me["Account"],
@@ -75,6 +81,9 @@ after(async () => {
   await srv.stop();
 });
 
+const createProbeWith = (client: LambdaClient, name: string, role: string) => client.send(new CreateFunctionCommand({
+  FunctionName: name, Runtime: 'python3.12', Role: role, Handler: 'probe.handler', Timeout: 30, Code: { ZipFile: zipOf({ 'probe.py': PROBE }) },
+}));
 const createProbe = (name: string, role: string) => lambda.send(new CreateFunctionCommand({
   FunctionName: name, Runtime: 'python3.12', Role: role, Handler: 'probe.handler', Timeout: 30, Code: { ZipFile: zipOf({ 'probe.py': PROBE }) },
 }));
@@ -102,9 +111,9 @@ describe('Lambda refuses a role it could not assume', () => {
       AssumeRolePolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: 'sts:AssumeRole' }] }),
     });
     await assert.rejects(createProbe('people-only', `arn:aws:iam::${ACCOUNT}:role/people-only`),
-      refused('InvalidParameterValueException', /cannot be assumed by Lambda\. The trust policy of .*role\/people-only does not let lambda\.amazonaws\.com perform sts:AssumeRole/));
+      refused('InvalidParameterValueException', /^The role defined for the function cannot be assumed by Lambda\. The trust policy of arn:aws:iam::123456789012:role\/people-only does not let lambda\.amazonaws\.com perform sts:AssumeRole/));
     await assert.rejects(createProbe('elsewhere', 'arn:aws:iam::210987654321:role/rotation'),
-      refused('InvalidParameterValueException', /is not a role of account 123456789012/));
+      refused('InvalidParameterValueException', /^The role defined for the function cannot be assumed by Lambda\. The role arn:aws:iam::210987654321:role\/rotation is not a role of account 123456789012\.$/));
     for (const name of ['no-role', 'people-only', 'elsewhere']) {
       await assert.rejects(lambda.send(new GetFunctionConfigurationCommand({ FunctionName: name })), refused('ResourceNotFoundException', /Function not found/));
     }
@@ -187,6 +196,9 @@ describe('a function runs as a session of its execution role', () => {
       CreateSecret: denied('CreateSecret', `arn:aws:secretsmanager:us-east-1:${ACCOUNT}:secret:prod/made-by-function`),
       'GetSecretValue(other)': denied('GetSecretValue', other.ARN!),
       'iam:CreateUser': `AccessDenied: User: ${session} is not authorized to perform: iam:CreateUser on resource: arn:aws:iam::${ACCOUNT}:user/made-by-function because no identity-based policy allows the iam:CreateUser action`,
+      // Its keys cannot reach the Lambda API either: no function of its own making, no new role or code.
+      'lambda:ListFunctions': `AccessDeniedException: User: ${session} is not authorized to perform: lambda:ListFunctions because no identity-based policy allows the lambda:ListFunctions action`,
+      'lambda:UpdateFunctionConfiguration': `AccessDeniedException: User: ${session} is not authorized to perform: lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:us-east-1:${ACCOUNT}:function:seed-policy-probe because no identity-based policy allows the lambda:UpdateFunctionConfiguration action`,
     });
 
     // The audit trail names the session for each call, with the decision.
@@ -210,5 +222,76 @@ describe('a function runs as a session of its execution role', () => {
     assert.equal(r.calls.ListSecrets, 'ok');
     assert.match(r.calls['iam:CreateUser'], /^AccessDenied: User: arn:aws:sts::123456789012:assumed-role\/secrets-only\/secrets-only-probe is not authorized to perform: iam:CreateUser/);
     sm.destroy();
+  });
+});
+
+describe('the Lambda API under policies', () => {
+  test('lambda:<Action> on the function, and iam:PassRole to give a function a role; audited', async () => {
+    const role = await executionRole(srv.endpoint, root, 'deployable', { secrets: ALL_SECRETS });
+    const deployer = await userWithPolicies(srv.endpoint, root, 'deployer', {
+      lambda: { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['lambda:CreateFunction', 'lambda:GetFunctionConfiguration', 'lambda:InvokeFunction'], Resource: `arn:aws:lambda:us-east-1:${ACCOUNT}:function:team-*` }] },
+    });
+    const asDeployer = new LambdaClient({ endpoint: srv.endpoint, region: srv.region, credentials: deployer, maxAttempts: 1 });
+    const user = `arn:aws:iam::${ACCOUNT}:user/deployer`;
+    try {
+      // Without iam:PassRole the function cannot be given the role.
+      await assert.rejects(createProbeWith(asDeployer, 'team-probe', role), refused('AccessDeniedException',
+        new RegExp(`^User: ${user} is not authorized to perform: iam:PassRole on resource: ${role} because no identity-based policy allows the iam:PassRole action$`)));
+      await query(srv.endpoint, root, 'iam', {
+        Action: 'PutUserPolicy', UserName: 'deployer', PolicyName: 'pass',
+        PolicyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: role, Condition: { StringEquals: { 'iam:PassedToService': 'lambda.amazonaws.com' } } }] }),
+      });
+      await createProbeWith(asDeployer, 'team-probe', role);
+      assert.equal((await asDeployer.send(new GetFunctionConfigurationCommand({ FunctionName: 'team-probe' }))).Role, role);
+      // Outside its functions, and for actions it was not given, the Lambda API says no.
+      await assert.rejects(createProbeWith(asDeployer, 'other-probe', role), refused('AccessDeniedException',
+        new RegExp(`^User: ${user} is not authorized to perform: lambda:CreateFunction on resource: arn:aws:lambda:us-east-1:${ACCOUNT}:function:other-probe because`)));
+      await assert.rejects(asDeployer.send(new UpdateFunctionConfigurationCommand({ FunctionName: 'team-probe', Timeout: 9 })),
+        refused('AccessDeniedException', /lambda:UpdateFunctionConfiguration on resource: arn:aws:lambda:us-east-1:123456789012:function:team-probe because/));
+      const out = await asDeployer.send(new InvokeCommand({ FunctionName: 'team-probe', Payload: Buffer.from('{}') }));
+      assert.equal(out.FunctionError, undefined);
+      assert.equal(JSON.parse(Buffer.from(out.Payload!).toString()).arn, `arn:aws:sts::${ACCOUNT}:assumed-role/deployable/team-probe`);
+    } finally {
+      asDeployer.destroy();
+    }
+    const lines = execFileSync(process.execPath, [MAIN, 'audit', 'query', '--data-dir', srv.dataDir, '--principal', user, '--action', 'lambda:*'], { encoding: 'utf8' })
+      .trim().split('\n').map((l) => JSON.parse(l));
+    assert.deepEqual(lines.map((l) => `${l.action} ${l.outcome}`), [
+      'lambda:CreateFunction denied', 'lambda:CreateFunction success', 'lambda:GetFunctionConfiguration success',
+      'lambda:CreateFunction denied', 'lambda:UpdateFunctionConfiguration denied', 'lambda:InvokeFunction success',
+    ]);
+    assert.equal(lines[0].resource, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:team-probe`);
+  });
+});
+
+describe('shutdown', () => {
+  test('a server shutting down kills running invocations and revokes their keys before its store closes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'lockstep-shutdown-'));
+    const s2 = await startServer({ dataDir });
+    const l2 = new LambdaClient({ endpoint: s2.endpoint, region: s2.region, credentials: s2.credentials, maxAttempts: 1 });
+    const role = await executionRole(s2.endpoint, s2.credentials, 'sleepy');
+    await l2.send(new CreateFunctionCommand({
+      FunctionName: 'sleepy', Runtime: 'python3.12', Role: role, Handler: 'app.handler', Timeout: 120,
+      Code: { ZipFile: zipOf({ 'app.py': 'import time\ndef handler(e, c):\n    time.sleep(100)\n' }) },
+    }));
+    const queued = await l2.send(new InvokeCommand({ FunctionName: 'sleepy', InvocationType: 'Event' }));
+    assert.equal(queued.StatusCode, 202);
+    l2.destroy();
+    const keysOfRole = () => s2.app.ctx.store.read((tx) => tx.identity.accessKeysOf(role));
+    const until = Date.now() + 20_000;
+    while ((await keysOfRole()).length === 0) {
+      assert.ok(Date.now() < until, 'the invocation never got its keys');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const t0 = Date.now();
+    await s2.stop();
+    assert.ok(Date.now() - t0 < 20_000, 'shutdown waited for the sleeping function');
+    const store = openStore('sqlite', s2.dataDir);
+    try {
+      assert.deepEqual(await store.read((tx) => tx.identity.accessKeysOf(role)), [], "the invocation's key outlived the server");
+    } finally {
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
   });
 });

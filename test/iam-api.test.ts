@@ -1,11 +1,13 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { startServer, type TestServer } from './helpers/server.js';
 import { sdkSigner } from './helpers/raw.js';
 import { awsCliEnv, runCommand, type CommandRun } from './helpers/functions.js';
+import { MAIN } from './helpers/process.js';
 
 /*
  * The IAM and STS subset through the aws CLI, boto3 and raw signed requests: two users and a role,
@@ -430,5 +432,34 @@ describe('secrets as two users and a role decide, through the aws CLI', () => {
     const versions = await awsJson(['secretsmanager', 'list-secret-version-ids', '--secret-id', 'team/db']);
     assert.equal(versions.Versions.length, 2);
     assert.equal(first.Name, 'team/db');
+  });
+});
+
+describe('IAM and STS calls in the audit trail', () => {
+  test('each call is one record (principal, action, resource, outcome, decision), never a key or token', async () => {
+    await awsJson(['iam', 'create-user', '--user-name', 'audited']);
+    const key = (await awsJson(['iam', 'create-access-key', '--user-name', 'audited'])).AccessKey;
+    const file = credentialsFile('audited', keysOf(key));
+    await awsFails(['iam', 'list-users'], 'AccessDenied', /user\/audited is not authorized to perform: iam:ListUsers/, file);
+    await awsJson(['iam', 'create-role', '--role-name', 'audited-role', '--assume-role-policy-document', trust(`arn:aws:iam::${ACCOUNT}:user/audited`)]);
+    const session = (await awsJson(['sts', 'assume-role', '--role-arn', `arn:aws:iam::${ACCOUNT}:role/audited-role`, '--role-session-name', 's1'], file)).Credentials;
+    const text = execFileSync(process.execPath, [MAIN, 'audit', 'query', '--data-dir', server.dataDir], { encoding: 'utf8' });
+    const lines = text.trim().split('\n').map((l) => JSON.parse(l));
+    const find = (action: string, principal: string) => lines.filter((l) => l.action === action && l.principal === principal);
+    const user = `arn:aws:iam::${ACCOUNT}:user/audited`;
+    const created = find('iam:CreateAccessKey', 'root').at(-1);
+    assert.equal(created?.outcome, 'success');
+    assert.equal(created?.resource, user);
+    const denied = find('iam:ListUsers', user);
+    assert.equal(denied.length, 1);
+    assert.equal(denied[0].outcome, 'denied');
+    assert.equal(denied[0].errorCode, 'AccessDenied');
+    assert.equal(denied[0].accessKeyId, key.AccessKeyId);
+    assert.equal(denied[0].decision.effect, 'implicit-deny');
+    const assumed = find('sts:AssumeRole', user);
+    assert.equal(assumed.length, 1);
+    assert.equal(assumed[0].outcome, 'success');
+    for (const secret of [key.SecretAccessKey, session.SecretAccessKey, session.SessionToken]) assert.ok(!text.includes(secret), 'a key or token in the audit trail');
+    assert.match(execFileSync(process.execPath, [MAIN, 'audit', 'verify', '--data-dir', server.dataDir], { encoding: 'utf8' }), /ok/i);
   });
 });

@@ -184,7 +184,13 @@ describe('the database refuses the new password', () => {
       const token = await rotate(c, id, 'SecretsManagerRDSMariaDBRotationSingleUser');
       // The first pending password, if the test reads it before the refusal discards it (under load
       // the refusal can come first; the steps below still show a second createSecret).
-      const firstPending = await value(id, 'AWSPENDING', c).then((v) => v.password as string, () => undefined);
+      const firstPending = await value(id, 'AWSPENDING', c).then(
+        (v) => v.password as string,
+        (e: Error) => {
+          if (e.name !== 'ResourceNotFoundException') throw e;
+          return undefined;
+        },
+      );
       // Wait for the refusal, then relax the policy so that a password of 32 characters passes.
       await until('a refused setSecret', 15_000, async () => {
         const runs = await patient.app.ctx.store.read(async (tx) =>

@@ -33,24 +33,36 @@ function refuseUnsupported(op: QueryOperation, names: readonly string[]): void {
   }
 }
 
+/** What a call was decided on, for its audit record. */
+export interface CallMeta {
+  resource?: string;
+  decision?: { effect: 'root' | 'allow' | 'explicit-deny' | 'implicit-deny'; reason: string };
+}
+
 /**
  * Authorizes a non-root caller for `<prefix>:<action>` on the operation's resource with its identity
  * policies; root may do everything.
  */
-async function authorize(env: IamEnv, op: QueryOperation, caller: Principal, action: string, input: Input): Promise<void> {
+async function authorize(env: IamEnv, op: QueryOperation, caller: Principal, action: string, input: Input, meta: CallMeta): Promise<void> {
   if (op.resource === undefined) return;
   const resource = await op.resource(env, caller, input);
-  if (caller.kind === 'root') return;
+  meta.resource = resource;
+  if (caller.kind === 'root') {
+    meta.decision = { effect: 'root', reason: 'the root key bypasses policies' };
+    return;
+  }
   const result = evaluate(
     { principal: requestPrincipal(caller), action, resource, context: {}, now: new Date(env.now()) },
     { identity: await policiesOf(env, caller), resourceAccountId: env.accountId },
   );
+  meta.decision = { effect: result.decision, reason: result.reason };
   if (result.decision !== 'allow') throw IamErrors.accessDenied(accessDeniedMessage(caller.principalArn, action, resource, result));
 }
 
 /**
  * Runs one operation: refuses unsupported parameters, validates the input against the model,
- * authorizes the caller and runs it. `names` lists the parameters given.
+ * authorizes the caller and runs it. `names` lists the parameters given; `meta` learns the resource
+ * and the decision.
  */
 export async function runOperation(
   env: IamEnv,
@@ -59,9 +71,10 @@ export async function runOperation(
   caller: Principal,
   params: Params,
   names: readonly string[],
+  meta: CallMeta = {},
 ): Promise<Result> {
   refuseUnsupported(op, names);
   const input = validateMembers(op.members, params);
-  await authorize(env, op, caller, action, input);
+  await authorize(env, op, caller, action, input, meta);
   return op.run(env, caller, input);
 }

@@ -1,12 +1,14 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { AuditRecord } from '../monitoring/audit.js';
 import { isServiceError, ServiceError } from '../errors.js';
 import { readBody } from '../server/body.js';
 import { STS_NAMESPACE, STS_VERSION, stsOperations } from '../sts/service.js';
 import type { IamEnv } from './env.js';
 import { IamErrors, queryAuthError } from './errors.js';
-import { runOperation, type QueryOperation, type Result } from './operation.js';
+import { runOperation, type CallMeta, type QueryOperation, type Result } from './operation.js';
 import { encodePolicyDocument } from './policy-documents.js';
 import { IAM_NAMESPACE, IAM_VERSION, iamOperations } from './service.js';
 import { errorDocument, resultDocument, type XmlValue } from './xml.js';
@@ -30,6 +32,8 @@ export interface QueryEnv extends IamEnv {
   auth: Authenticator;
   maxBodyBytes: number;
   logger?: Logger;
+  /** Writes a call's audit record; the call is answered only once it resolves. */
+  audit?: (record: AuditRecord) => Promise<void>;
 }
 
 const SCOPE_SERVICE = /Credential=[^/\s,]+\/[^/\s,]*\/[^/\s,]*\/([^/\s,]+)\//;
@@ -78,25 +82,55 @@ function sendXml(res: ServerResponse, status: number, text: string, requestId: s
 /** Runs one IAM or STS request end to end and writes its XML answer, errors included. */
 export async function handleQuery(env: QueryEnv, service: QueryService, req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
   const spec = SERVICES[service];
+  // Once the caller is known, the call is audited (never its parameters or answer, which may hold keys).
+  let audited: { caller: Principal; action: string; meta: CallMeta } | undefined;
+  let unrecorded = false;
+  const failure = () => new ServiceError('ServiceFailure', `An error occurred on the server side (request id ${requestId}).`, 500);
+  const record = async (outcome: AuditRecord['outcome'], errorCode?: string): Promise<boolean> => {
+    if (!audited || !env.audit) return true;
+    const { caller, action, meta } = audited;
+    try {
+      await env.audit({
+        time: new Date(env.now()).toISOString(), kind: 'api', requestId,
+        principal: caller.kind === 'root' ? 'root' : caller.principalArn, accessKeyId: caller.accessKeyId,
+        action, ...(meta.resource !== undefined ? { resource: meta.resource } : {}), outcome,
+        ...(errorCode !== undefined ? { errorCode } : {}), ...(meta.decision ? { decision: meta.decision } : {}),
+        ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
+      });
+      return true;
+    } catch {
+      return false;
+    }
+  };
   try {
     const body = await readBody(req, env.maxBodyBytes);
     const caller = await env.auth.authenticate({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body }, service);
     const form = new URLSearchParams(body.toString('utf8'));
     const action = form.get('Action');
+    // Only an action this server knows is named in the record, never text a caller made up.
+    audited = { caller, action: `${service}:UnknownAction`, meta: {} };
     if (action === null || action === '') throw IamErrors.missingAction();
     const version = form.get('Version') ?? spec.version;
     const op = version === spec.version && Object.hasOwn(spec.operations, action) ? spec.operations[action] : undefined;
     if (op === undefined) throw IamErrors.invalidAction(action, version);
-    const result: Result = await runOperation(env, op, `${service}:${action}`, caller, (n) => form.get(n) ?? undefined, [...form.keys()]);
+    audited.action = `${service}:${action}`;
+    const result: Result = await runOperation(env, op, `${service}:${action}`, caller, (n) => form.get(n) ?? undefined, [...form.keys()], audited.meta);
     const encoded = result === undefined ? undefined : (encodeDocuments(result) as Record<string, XmlValue>);
+    if (!(await record('success'))) {
+      unrecorded = true;
+      throw failure();
+    }
     sendXml(res, 200, resultDocument(action, spec.namespace, encoded, requestId), requestId);
   } catch (e) {
     let err: ServiceError;
     if (isServiceError(e) && e.fault === 'client') err = queryAuthError(e);
+    else if (unrecorded) err = failure();
     else {
       env.logger?.error({ requestId, err: e instanceof Error ? { type: e.name, stack: e.stack?.split('\n').slice(1, 6).join('\n') } : typeof e }, `${service} internal error`);
-      err = new ServiceError('ServiceFailure', `An error occurred on the server side (request id ${requestId}).`, 500);
+      err = failure();
     }
+    const denied = err.code === 'AccessDenied' || err.code === 'AccessDeniedException';
+    if (!unrecorded && !(await record(denied ? 'denied' : 'error', err.code))) err = failure();
     const close = err.code === 'RequestEntityTooLargeException' ? { connection: 'close' } : undefined;
     sendXml(res, err.status, errorDocument(spec.namespace, err.code, err.message, requestId, err.fault === 'client' ? 'Sender' : 'Receiver'), requestId, close);
   }

@@ -31,7 +31,7 @@ import { guardedCall } from './guard.js';
 import { accessDenied, authorize } from '../secrets/authorize.js';
 import { AuditWriter } from '../monitoring/audit.js';
 import type { DriverOptions } from '../rotation/rotators/types.js';
-import { stopAllInvocations } from '../rotation/functions/process-runtime.js';
+import { stopAllInvocations, invocationsSettled } from '../rotation/functions/process-runtime.js';
 
 /** How a server is configured (flags and LOCKSTEP_* variables end up here). */
 export interface LockstepConfig {
@@ -128,7 +128,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   };
   const audit = new AuditWriter(store, now);
   const auth = createAuthenticator({ store, keyring, region: cfg.region, accountId: cfg.accountId, now });
-  const queryEnv: QueryEnv = { store, keyring, accountId: cfg.accountId, now, auth, maxBodyBytes: maxBody, logger: cfg.logger };
+  const queryEnv: QueryEnv = { store, keyring, accountId: cfg.accountId, now, auth, maxBodyBytes: maxBody, logger: cfg.logger, audit: (r) => audit.record(r) };
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
     const body = await readBody(req, maxBody);
@@ -155,13 +155,15 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
   }
 
   let url = '';
+  let closingDown = false;
   const lambdaEnv: LambdaEnv = {
     store, keyring, region: cfg.region, accountId: cfg.accountId, dataDir: cfg.dataDir, now, logger: cfg.logger,
     endpointUrl: () => url,
     auth,
+    audit: (r) => audit.record(r),
+    closing: () => closingDown,
   };
   sources.push(processFunctionSource(lambdaEnv));
-  let closingDown = false;
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = randomUUID();
     // While shutting down, every answer closes its connection so the server can finish.
@@ -191,9 +193,7 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
         const uploadsCode = /^\/2015-03-31\/functions\/?(?:[^/?]+\/code)?(?:\?|$)/.test(req.url ?? '') && req.method !== 'GET';
         const body = await readBody(req, uploadsCode ? LAMBDA_MAX_REQUEST_BYTES : maxBody);
         await auth.prepare(req.headers);
-        const verify = () => {
-          auth.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
-        };
+        const verify = () => auth.verify({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, body }, 'lambda');
         await handleLambda(lambdaEnv, req, res, body, requestId, verify);
         return;
       }
@@ -278,6 +278,8 @@ export async function startLockstep(cfg: LockstepConfig): Promise<Lockstep> {
           });
           server.closeIdleConnections();
         });
+        // Invocations end (killed above) and revoke their keys before the store closes.
+        await invocationsSettled();
         await audit.drain();
         await store.close();
       })();

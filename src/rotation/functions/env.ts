@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Keyring } from '../../crypto/keyring.js';
 import type { IamEnv } from '../../iam/env.js';
+import type { AuditRecord } from '../../monitoring/audit.js';
 import type { Store } from '../../storage/types.js';
 
 /** What the Lambda-compatible API and the process runtime need from the server. */
@@ -19,4 +20,8 @@ export interface LambdaEnv {
    * work, and stop working, at once. (Functions run with keys of their execution role.)
    */
   auth?: IamEnv['auth'];
+  /** True once the server is shutting down: no invocation starts any more. */
+  closing?: () => boolean;
+  /** Writes an API call's audit record; the call is answered only once it resolves. */
+  audit?: (record: AuditRecord) => Promise<void>;
 }

@@ -12,6 +12,7 @@ const CAPITAL_MESSAGE = new Set(['ResourceNotFoundException', 'ServiceException'
 /** HTTP status of each Lambda error code, as the service model declares it. */
 const STATUS: Record<string, number> = {
   ResourceNotFoundException: 404,
+  AccessDeniedException: 403,
   ResourceConflictException: 409,
   InvalidParameterValueException: 400,
   InvalidRequestContentException: 400,

@@ -23,12 +23,12 @@ export const ROLE_CANNOT_BE_ASSUMED = 'The role defined for the function cannot 
 /** How long a session outlives its invocation's timeout, as a margin for the process to be killed. */
 export const SESSION_MARGIN_MS = 60_000;
 
-/** Why the role cannot be assumed by Lambda (a sentence), or the role record when it can. */
+/** Why the role cannot be assumed by Lambda (a sentence without its full stop), or the role record when it can. */
 export async function executionRole(env: IamEnv, roleArn: string, functionArn: string): Promise<PrincipalRecord | string> {
   const parsed = parseRoleArn(roleArn);
-  if (!parsed || parsed.accountId !== env.accountId) return `${roleArn} is not a role of account ${env.accountId}`;
+  if (!parsed || parsed.accountId !== env.accountId) return `The role ${roleArn} is not a role of account ${env.accountId}`;
   const role = await env.store.read((tx) => tx.identity.principalByArn(roleArn));
-  if (!role || role.kind !== 'role') return `there is no role ${roleArn}: create it first (aws iam create-role, or lockstep iam create-role)`;
+  if (!role || role.kind !== 'role') return `There is no role ${roleArn}: create it first (aws iam create-role, or lockstep iam create-role)`;
   const decision = evaluate(
     {
       principal: { arn: LAMBDA_PRINCIPAL, accountId: '', type: 'service' },
@@ -40,13 +40,13 @@ export async function executionRole(env: IamEnv, roleArn: string, functionArn: s
     { identity: [], resource: trustPolicy(role.trustPolicy ?? ''), resourceAccountId: env.accountId },
   );
   if (decision.decision !== 'allow') {
-    return `the trust policy of ${roleArn} does not let ${LAMBDA_PRINCIPAL} perform sts:AssumeRole (add a statement with "Principal": {"Service": "${LAMBDA_PRINCIPAL}"})`;
+    return `The trust policy of ${roleArn} does not let ${LAMBDA_PRINCIPAL} perform sts:AssumeRole (add a statement with "Principal": {"Service": "${LAMBDA_PRINCIPAL}"})`;
   }
   return role;
 }
 
 /** The full refusal: Lambda's sentence, then why. */
-export const roleRefusal = (why: string) => `${ROLE_CANNOT_BE_ASSUMED} ${why[0]!.toUpperCase()}${why.slice(1)}.`;
+export const roleRefusal = (why: string) => `${ROLE_CANNOT_BE_ASSUMED} ${why}.`;
 
 /** Temporary keys for one invocation, and how to revoke them. */
 export interface InvocationKeys extends SessionKeys {
@@ -63,6 +63,6 @@ export async function invocationKeys(env: IamEnv, fn: FunctionRecord, timeoutMs:
   const session: RoleSession = {
     roleArn: role.arn, roleName: role.name, sessionName: fn.name, assumedRoleId: `${role.uniqueId}:${fn.name}`,
   };
-  const keys = await issueSessionKeys(env, role, session, env.now() + timeoutMs + SESSION_MARGIN_MS, () => new Error(roleRefusal(`the role ${role.arn} was deleted`)));
+  const keys = await issueSessionKeys(env, role, session, env.now() + timeoutMs + SESSION_MARGIN_MS, () => new Error(roleRefusal(`The role ${role.arn} was deleted`)));
   return { ...keys, revoke: () => revokeSessionKeys(env, keys.accessKeyId) };
 }

@@ -1,6 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ServiceError, isServiceError } from '../../errors.js';
+import type { Principal } from '../../auth/principal.js';
+import type { AuditRecord } from '../../monitoring/audit.js';
+import type { FunctionRecord } from '../../storage/types.js';
+import { authorizeLambda, type LambdaCall } from './authorize.js';
 import type { LambdaEnv } from './env.js';
 import { LambdaErrors, lambdaError, sendEmpty, sendLambdaError, sendLambdaJson } from './errors.js';
 import {
@@ -53,7 +57,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /** Invoke: runs the function (RequestResponse), queues it (Event) or only checks it (DryRun). */
-async function invoke(env: LambdaEnv, req: IncomingMessage, res: ServerResponse, name: string, body: Buffer, requestId: string): Promise<void> {
+async function invoke(env: LambdaEnv, req: IncomingMessage, fn: FunctionRecord, body: Buffer, requestId: string): Promise<Reply> {
   const type = header(req, 'x-amz-invocation-type') ?? 'RequestResponse';
   if (!['RequestResponse', 'Event', 'DryRun'].includes(type)) {
     throw LambdaErrors.invalidParameter(
@@ -75,14 +79,16 @@ async function invoke(env: LambdaEnv, req: IncomingMessage, res: ServerResponse,
   } catch (e) {
     throw LambdaErrors.invalidContent(`Could not parse request body into json: Could not parse payload into json: ${(e as Error).message}`);
   }
-  const fn = await loadFunction(env, name);
   await checkExecutionRole(env, fn.role, fn.arn);
-  if (type === 'DryRun') return sendEmpty(res, 204, requestId);
+  if (type === 'DryRun') return { status: 204 };
   if (type === 'Event') {
-    void invokeFunction(env, fn, undefined, { eventJson: text, requestId: randomUUID() }).catch((e: unknown) =>
-      env.logger?.error({ function: fn.name, err: (e as Error).message }, 'asynchronous invocation failed'),
-    );
-    return sendEmpty(res, 202, requestId);
+    // Queued once the call's audit record is written, as the answer goes out.
+    return {
+      status: 202,
+      after: () => void invokeFunction(env, fn, undefined, { eventJson: text, requestId: randomUUID() }).catch((e: unknown) =>
+        env.logger?.error({ function: fn.name, err: (e as Error).message }, 'asynchronous invocation failed'),
+      ),
+    };
   }
   const outcome = await invokeFunction(env, fn, undefined, { eventJson: text, requestId });
   const payload = outcome.ok ? outcome.payloadText : JSON.stringify(errorPayload(fn, outcome));
@@ -94,8 +100,7 @@ async function invoke(env: LambdaEnv, req: IncomingMessage, res: ServerResponse,
   };
   if (!outcome.ok) headers['x-amz-function-error'] = 'Unhandled';
   if (logType === 'Tail') headers['x-amz-log-result'] = Buffer.from(tail(outcome.logs), 'utf8').toString('base64');
-  res.writeHead(200, headers);
-  res.end(payload);
+  return { status: 200, raw: { headers, payload } };
 }
 
 /** AddPermission: one statement more in the function's resource policy (201, the statement). */
@@ -128,8 +133,30 @@ async function getPolicy(env: LambdaEnv, name: string): Promise<Record<string, u
   return { Policy: fn.policy, RevisionId: fn.revisionId };
 }
 
-/** Routes one request by method and path, as the Lambda REST API lays them out. */
-async function route(env: LambdaEnv, req: IncomingMessage, res: ServerResponse, body: Buffer, requestId: string): Promise<void> {
+/** What a route answers; written once the call's audit record is. */
+interface Reply {
+  status: number;
+  json?: unknown;
+  raw?: { headers: Record<string, string | number>; payload: string };
+  /** Runs after the answer is sent (an asynchronous invocation). */
+  after?: () => void;
+}
+
+/** The action each route is authorized as, by `<method> <sub-path>`. */
+const ACTIONS: Record<string, string> = {
+  'GET ': 'GetFunction',
+  'DELETE ': 'DeleteFunction',
+  'GET configuration': 'GetFunctionConfiguration',
+  'PUT configuration': 'UpdateFunctionConfiguration',
+  'PUT code': 'UpdateFunctionCode',
+  'POST invocations': 'InvokeFunction',
+  'POST policy': 'AddPermission',
+  'GET policy': 'GetPolicy',
+  'DELETE policy/*': 'RemovePermission',
+};
+
+/** Routes one request by method and path, as the Lambda REST API lays them out; authorizes it first. */
+async function route(env: LambdaEnv, call: LambdaCall, req: IncomingMessage, body: Buffer, requestId: string): Promise<Reply> {
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const path = q < 0 ? url : url.slice(0, q);
@@ -139,36 +166,59 @@ async function route(env: LambdaEnv, req: IncomingMessage, res: ServerResponse, 
   if (rest !== '' && !rest.startsWith('/')) throw LambdaErrors.unknownOperation();
   const segs = rest.split('/').slice(1);
   if (segs.length === 1 && segs[0] === '') segs.pop();
-  const ok = (status: number, out: unknown) => sendLambdaJson(res, status, out, requestId);
+  const ok = (status: number, json: unknown): Reply => ({ status, json });
 
   if (segs.length === 0) {
-    if (method === 'GET') return ok(200, await listFunctions(env, query));
-    if (method === 'POST') return ok(201, await createFunction(env, jsonBody(body)));
+    if (method === 'GET') {
+      await authorizeLambda(env, call, 'lambda:ListFunctions', '*');
+      return ok(200, await listFunctions(env, query));
+    }
+    if (method === 'POST') {
+      const input = jsonBody(body);
+      const named = typeof input.FunctionName === 'string' ? input.FunctionName : '';
+      let arn = '*';
+      try {
+        arn = functionArn(env.region, env.accountId, resolveFunctionName(named, env.region, env.accountId));
+      } catch {
+        // createFunction explains what is wrong with the name
+      }
+      await authorizeLambda(env, call, 'lambda:CreateFunction', arn, undefined, typeof input.Role === 'string' ? input.Role : undefined);
+      return ok(201, await createFunction(env, input));
+    }
     throw LambdaErrors.unknownOperation();
   }
   const name = resolveFunctionName(decodeSegment(segs[0]), env.region, env.accountId, query.get('Qualifier'));
   const sub = segs.slice(1).join('/');
-  switch (`${method} ${segs.length > 2 && segs[1] === 'policy' ? 'policy/*' : sub}`) {
+  const key = `${method} ${segs.length > 2 && segs[1] === 'policy' ? 'policy/*' : sub}`;
+  const action = Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : undefined;
+  if (action === undefined || (key === 'DELETE policy/*' && segs.length !== 3)) throw LambdaErrors.unknownOperation();
+  // Decided on the function's ARN and its resource policy; a function that does not exist is
+  // authorized on the ARN named, and the operation then says it was not found.
+  const fn = await env.store.read((tx) => tx.functions.get(name));
+  const input = key.startsWith('PUT') || key === 'POST policy' ? jsonBody(body) : {};
+  const passRole = key === 'PUT configuration' && typeof input.Role === 'string' ? input.Role : undefined;
+  await authorizeLambda(env, call, `lambda:${action}`, fn?.arn ?? functionArn(env.region, env.accountId, name), fn, passRole);
+  switch (key) {
     case 'GET ': return ok(200, await getFunction(env, name));
-    case 'DELETE ': await deleteFunction(env, name); return sendEmpty(res, 204, requestId);
+    case 'DELETE ': await deleteFunction(env, name); return { status: 204 };
     case 'GET configuration': return ok(200, await getConfiguration(env, name));
-    case 'PUT configuration': return ok(200, await updateConfiguration(env, name, jsonBody(body)));
-    case 'PUT code': return ok(200, await updateCode(env, name, jsonBody(body)));
-    case 'POST invocations': return invoke(env, req, res, name, body, requestId);
-    case 'POST policy': return ok(201, await addPermission(env, name, jsonBody(body)));
+    case 'PUT configuration': return ok(200, await updateConfiguration(env, name, input));
+    case 'PUT code': return ok(200, await updateCode(env, name, input));
+    case 'POST invocations': return invoke(env, req, fn ?? (await loadFunction(env, name)), body, requestId);
+    case 'POST policy': return ok(201, await addPermission(env, name, input));
     case 'GET policy': return ok(200, await getPolicy(env, name));
-    case 'DELETE policy/*':
-      if (segs.length !== 3) throw LambdaErrors.unknownOperation();
+    default:
       await removePermission(env, name, decodeSegment(segs[2]), query);
-      return sendEmpty(res, 204, requestId);
-    default: throw LambdaErrors.unknownOperation();
+      return { status: 204 };
   }
 }
 
 /**
  * Serves one Lambda API request (rest-json, `/2015-03-31/functions...`). `verify` checks the SigV4
- * signature for service `lambda` and throws on failure. The handler writes the whole response,
- * errors included, in Lambda's shape.
+ * signature for service `lambda`, throws on failure and names the caller. The call is authorized,
+ * run, and recorded in the audit trail before its answer goes out (if the record cannot be written,
+ * the caller gets ServiceException instead). The handler writes the whole response, errors included,
+ * in Lambda's shape.
  */
 export async function handleLambda(
   env: LambdaEnv,
@@ -176,20 +226,51 @@ export async function handleLambda(
   res: ServerResponse,
   body: Buffer,
   requestId: string,
-  verify: () => void,
+  verify: () => Principal,
 ): Promise<void> {
+  let call: LambdaCall;
   try {
-    verify();
+    call = { principal: verify(), sourceIp: req.socket.remoteAddress };
   } catch (e) {
     // rest-json services answer signature failures with 403 (see src/auth/sigv4.ts).
     if (isServiceError(e)) return sendLambdaError(res, new ServiceError(e.code, e.message, 403), requestId);
     throw e;
   }
+  let reply: Reply;
   try {
-    await route(env, req, res, body, requestId);
+    reply = await route(env, call, req, body, requestId);
   } catch (e) {
-    if (isServiceError(e) && e.fault === 'client') return sendLambdaError(res, e, requestId);
-    env.logger?.error({ requestId, err: e instanceof Error ? e.name : typeof e }, 'Lambda API internal error');
-    sendLambdaError(res, lambdaError('ServiceException', 'internal error'), requestId);
+    let err: ServiceError;
+    if (isServiceError(e) && e.fault === 'client') err = e;
+    else {
+      env.logger?.error({ requestId, err: e instanceof Error ? e.name : typeof e }, 'Lambda API internal error');
+      err = lambdaError('ServiceException', 'internal error');
+    }
+    const written = await record(env, call, requestId, err.code === 'AccessDeniedException' ? 'denied' : 'error', err.code);
+    return sendLambdaError(res, written ? err : lambdaError('ServiceException', 'internal error'), requestId);
+  }
+  if (!(await record(env, call, requestId, 'success'))) return sendLambdaError(res, lambdaError('ServiceException', 'internal error'), requestId);
+  if (reply.raw) {
+    res.writeHead(reply.status, reply.raw.headers);
+    res.end(reply.raw.payload);
+  } else if (reply.json !== undefined) sendLambdaJson(res, reply.status, reply.json, requestId);
+  else sendEmpty(res, reply.status, requestId);
+  reply.after?.();
+}
+
+/** Writes the call's audit record; false when it could not be written. */
+async function record(env: LambdaEnv, call: LambdaCall, requestId: string, outcome: AuditRecord['outcome'], errorCode?: string): Promise<boolean> {
+  if (!env.audit) return true;
+  try {
+    await env.audit({
+      time: new Date(env.now()).toISOString(), kind: 'api', requestId,
+      principal: call.principal.kind === 'root' ? 'root' : call.principal.principalArn, accessKeyId: call.principal.accessKeyId,
+      action: call.action ?? 'lambda:UnknownOperation', ...(call.resource !== undefined ? { resource: call.resource } : {}), outcome,
+      ...(errorCode !== undefined ? { errorCode } : {}), ...(call.decision ? { decision: call.decision } : {}),
+      ...(call.sourceIp ? { sourceIp: call.sourceIp } : {}),
+    });
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -43,9 +43,17 @@ const KEEP_OLD_REVISIONS_MS = 16 * 60 * 1000; // longer than the longest Timeout
 
 const running = new Set<number>();
 
+/** Invocations not yet finished, their keys revoked included. */
+const inflight = new Set<Promise<unknown>>();
+
 /** Kills every running invocation's process group (for shutdown). */
 export function stopAllInvocations(): void {
   for (const pid of running) killGroup(pid);
+}
+
+/** Resolves once every invocation started so far has ended and revoked its keys (for shutdown, before the store closes). */
+export async function invocationsSettled(): Promise<void> {
+  while (inflight.size > 0) await Promise.allSettled([...inflight]);
 }
 
 function killGroup(pid: number | undefined): void {
@@ -244,7 +252,14 @@ function logText(fn: FunctionRecord, requestId: string, output: string, ending: 
  * handler with (event, context) and reports on fd 3. The whole process group is killed at the
  * Timeout. Output is framed like Lambda's and appended to the function's log.
  */
-export async function invokeFunction(env: LambdaEnv, fn: FunctionRecord, event: unknown, opts: InvokeOptions = {}): Promise<InvokeOutcome> {
+export function invokeFunction(env: LambdaEnv, fn: FunctionRecord, event: unknown, opts: InvokeOptions = {}): Promise<InvokeOutcome> {
+  const p = invokeOnce(env, fn, event, opts);
+  inflight.add(p);
+  void p.finally(() => inflight.delete(p)).catch(() => undefined);
+  return p;
+}
+
+async function invokeOnce(env: LambdaEnv, fn: FunctionRecord, event: unknown, opts: InvokeOptions): Promise<InvokeOutcome> {
   const requestId = opts.requestId ?? randomUUID();
   const timeoutMs = opts.timeoutMs ?? fn.timeoutS * 1000;
   const t0 = performance.now();
@@ -285,6 +300,8 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
     return { errorType: 'InvalidParameterValueException', errorMessage: (e as Error).message };
   }
   try {
+    // A server shutting down starts nothing more (stopAllInvocations has already run).
+    if (env.closing?.()) return { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
     return await spawnInvocation(env, fn, family, exe, bootstrap, codeDir, scratch, keys, eventJson, requestId, timeoutMs, output);
   } finally {
     await keys.revoke().catch((e: unknown) =>
