@@ -168,6 +168,15 @@ describe('a function runs as a session of its execution role', () => {
         refused('UnrecognizedClientException', /^The security token included in the request is invalid\.$/));
       leaked.destroy();
     }
+    // Each session was recorded as Lambda assuming the role for the function.
+    const issued = execFileSync(process.execPath, [MAIN, 'audit', 'query', '--data-dir', srv.dataDir, '--action', 'sts:AssumeRole', '--principal', 'lambda.amazonaws.com'], { encoding: 'utf8' })
+      .trim().split('\n').map((l) => JSON.parse(l));
+    for (const r of [a, b]) {
+      const rec = issued.find((l) => l.accessKeyId === r.key);
+      assert.equal(rec?.resource, role);
+      assert.equal(rec?.detail?.function, `arn:aws:lambda:us-east-1:${ACCOUNT}:function:probe`);
+    }
+    assert.ok(!JSON.stringify(issued).includes(a.secret) && !JSON.stringify(issued).includes(a.token));
     // Nothing of those sessions is left in the store.
     const keys = await srv.app.ctx.store.read((tx) => tx.identity.accessKeysOf(role));
     assert.deepEqual(keys.map((k) => k.accessKeyId).filter((k) => k === a.key || k === b.key), []);

@@ -300,7 +300,19 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
     return { errorType: 'InvalidParameterValueException', errorMessage: (e as Error).message };
   }
   try {
-    // A server shutting down starts nothing more (stopAllInvocations has already run).
+    // The session is an access like any other: recorded before the function can use it.
+    if (env.audit) {
+      try {
+        await env.audit({
+          time: new Date(env.now()).toISOString(), kind: 'api', requestId, principal: 'lambda.amazonaws.com', accessKeyId: keys.accessKeyId,
+          action: 'sts:AssumeRole', resource: fn.role, outcome: 'success', detail: { function: fn.arn, expires: new Date(keys.expiresMs).toISOString() },
+        });
+      } catch {
+        return { errorType: 'ServiceException', errorMessage: 'The execution role session could not be recorded in the audit trail; the function was not started.' };
+      }
+    }
+    // A server shutting down starts nothing more (stopAllInvocations has already run); checked right
+    // before the spawn, with no await in between.
     if (env.closing?.()) return { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
     return await spawnInvocation(env, fn, family, exe, bootstrap, codeDir, scratch, keys, eventJson, requestId, timeoutMs, output);
   } finally {
