@@ -74,6 +74,29 @@ test('the writer batches concurrent records into one chain, and a failure reject
   });
 });
 
+test('the writer starts a batch at once when enough records wait, and otherwise at the end of the turn', async () => {
+  await withStore(async (_dir, store) => {
+    let transactions = 0;
+    const counted = { ...store, generation: 0, transaction: <T>(fn: Parameters<typeof store.transaction<T>>[0]) => { transactions++; return store.transaction(fn); } };
+    const w = new AuditWriter(counted as typeof store, () => 5, 256, 4);
+    // Three records: nothing is written before the turn ends.
+    const first = [1, 2, 3].map((i) => w.record(rec(i)));
+    await Promise.resolve();
+    assert.equal(transactions, 0);
+    await Promise.all(first);
+    assert.equal(transactions, 1, 'one batch at the end of the turn');
+    // Four records: the batch starts without waiting for the turn to end.
+    const eager = [4, 5, 6, 7].map((i) => w.record(rec(i)));
+    assert.equal(transactions, 2);
+    await Promise.all(eager);
+    assert.equal((await verifyAudit(store)).records, 7);
+    // drain() writes what is still waiting for the end of the turn.
+    void w.record(rec(8));
+    await w.drain();
+    assert.equal((await verifyAudit(store)).records, 8);
+  });
+});
+
 test('filters', () => {
   const row = { seq: 1, timeMs: 2000, record: '', prevHash: '', hash: '' };
   const r = rec(1, { principal: 'arn:aws:iam::123456789012:user/alice', outcome: 'denied' });

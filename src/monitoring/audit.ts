@@ -110,33 +110,47 @@ export function matchesAudit(row: AuditRow, r: AuditRecord, f: AuditFilter): boo
   return true;
 }
 
-/** Batches API-call records into group commits; `record` resolves once the record is durable. */
+/**
+ * Batches API-call records into group commits; `record` resolves once the record is written. A batch
+ * is written at the end of the event-loop turn (setImmediate), or at once when `eagerBatch` records
+ * are waiting: a request then waits for a few others' records, not for a whole turn's worth of
+ * requests to be parsed and answered first, which bounds the latency the trail adds under load.
+ */
 export class AuditWriter {
   private queue: { r: AuditRecord; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
+  private scheduled: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
     private readonly maxBatch = 256,
+    private readonly eagerBatch = 8,
   ) {}
 
   /** Queues a record; resolves when written, rejects when it could not be. */
   record(r: AuditRecord): Promise<void> {
     return new Promise((resolve, reject) => {
       this.queue.push({ r, resolve, reject });
-      if (!this.flushing) this.flushing = this.flush();
+      if (this.flushing) return; // the running flush takes it
+      if (this.queue.length >= this.eagerBatch) this.start();
+      else this.scheduled ??= setImmediate(() => this.start());
     });
   }
 
   /** Resolves once every queued record has been written (or failed). */
   async drain(): Promise<void> {
+    if (this.scheduled && !this.flushing) this.start();
     while (this.flushing) await this.flushing;
   }
 
+  private start(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    if (!this.flushing && this.queue.length > 0) this.flushing = this.flush();
+  }
+
   private async flush(): Promise<void> {
-    // Let the requests of this tick join the batch.
-    await new Promise((r) => setImmediate(r));
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, this.maxBatch);
       try {
