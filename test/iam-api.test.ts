@@ -459,6 +459,9 @@ describe('IAM and STS calls in the audit trail', () => {
     const assumed = find('sts:AssumeRole', user);
     assert.equal(assumed.length, 1);
     assert.equal(assumed[0].outcome, 'success');
+    assert.equal(assumed[0].resource, `arn:aws:iam::${ACCOUNT}:role/audited-role`);
+    assert.equal(assumed[0].decision.effect, 'allow');
+    assert.match(assumed[0].decision.reason, /^Allowed by statement 1 of the resource policy/);
     for (const secret of [key.SecretAccessKey, session.SecretAccessKey, session.SessionToken]) assert.ok(!text.includes(secret), 'a key or token in the audit trail');
     assert.match(execFileSync(process.execPath, [MAIN, 'audit', 'verify', '--data-dir', server.dataDir], { encoding: 'utf8' }), /ok/i);
   });

@@ -20,7 +20,8 @@ export interface QueryOperation {
    * callable by every authenticated principal and check what they need themselves.
    */
   resource?(env: IamEnv, caller: Principal, input: Input): Promise<string>;
-  run(env: IamEnv, caller: Principal, input: Input): Promise<Result>;
+  /** Runs it; an operation authorized on its own (AssumeRole) reports its resource and decision in `meta`. */
+  run(env: IamEnv, caller: Principal, input: Input, meta?: CallMeta): Promise<Result>;
 }
 
 /** Request parameters by name (the decoded form body, or what the CLI passes). */
@@ -76,5 +77,5 @@ export async function runOperation(
   refuseUnsupported(op, names);
   const input = validateMembers(op.members, params);
   await authorize(env, op, caller, action, input, meta);
-  return op.run(env, caller, input);
+  return op.run(env, caller, input, meta);
 }

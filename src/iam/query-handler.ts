@@ -116,11 +116,12 @@ export async function handleQuery(env: QueryEnv, service: QueryService, req: Inc
     audited.action = `${service}:${action}`;
     const result: Result = await runOperation(env, op, `${service}:${action}`, caller, (n) => form.get(n) ?? undefined, [...form.keys()], audited.meta);
     const encoded = result === undefined ? undefined : (encodeDocuments(result) as Record<string, XmlValue>);
+    const document = resultDocument(action, spec.namespace, encoded, requestId);
     if (!(await record('success'))) {
       unrecorded = true;
       throw failure();
     }
-    sendXml(res, 200, resultDocument(action, spec.namespace, encoded, requestId), requestId);
+    sendXml(res, 200, document, requestId);
   } catch (e) {
     let err: ServiceError;
     if (isServiceError(e) && e.fault === 'client') err = queryAuthError(e);

@@ -140,8 +140,11 @@ export class AuditWriter {
 
   /** Resolves once every queued record has been written (or failed). */
   async drain(): Promise<void> {
-    if (this.scheduled && !this.flushing) this.start();
-    while (this.flushing) await this.flushing;
+    for (;;) {
+      if (this.scheduled && !this.flushing) this.start();
+      if (!this.flushing) return;
+      await this.flushing;
+    }
   }
 
   private start(): void {

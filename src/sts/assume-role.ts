@@ -76,8 +76,9 @@ function sessionSeconds(caller: Principal, role: PrincipalRecord, asked: number 
 export const assumeRole: QueryOperation = {
   members: MEMBERS,
   unsupported: ['Policy', 'PolicyArns', 'Tags', 'TransitiveTagKeys', 'SerialNumber', 'TokenCode', 'ProvidedContexts'],
-  async run(env, caller, input) {
+  async run(env, caller, input, meta) {
     const roleArn = input.RoleArn as string;
+    if (meta) meta.resource = roleArn;
     const sessionName = input.RoleSessionName as string;
     const parsed = parseRoleArn(roleArn);
     if (!parsed) throw IamErrors.validation(validationMessage([`Value '${roleArn}' at 'roleArn' failed to satisfy constraint: Member must be a role ARN`]));
@@ -96,6 +97,7 @@ export const assumeRole: QueryOperation = {
       'sts:SourceIdentity': sourceIdentity,
     };
     const decision = await trustDecision(env, caller, role, context);
+    if (meta) meta.decision = { effect: decision.decision, reason: decision.reason };
     if (decision.decision !== 'allow') throw denied(caller, roleArn);
     const seconds = sessionSeconds(caller, role, typeof input.DurationSeconds === 'number' ? input.DurationSeconds : undefined);
 

@@ -169,6 +169,8 @@ async function route(env: LambdaEnv, call: LambdaCall, req: IncomingMessage, bod
   const ok = (status: number, json: unknown): Reply => ({ status, json });
 
   if (segs.length === 0) {
+    // Known before anything can fail, so that the audit record names the action.
+    if (method === 'GET' || method === 'POST') call.action = method === 'GET' ? 'lambda:ListFunctions' : 'lambda:CreateFunction';
     if (method === 'GET') {
       await authorizeLambda(env, call, 'lambda:ListFunctions', '*');
       return ok(200, await listFunctions(env, query));
@@ -187,11 +189,12 @@ async function route(env: LambdaEnv, call: LambdaCall, req: IncomingMessage, bod
     }
     throw LambdaErrors.unknownOperation();
   }
-  const name = resolveFunctionName(decodeSegment(segs[0]), env.region, env.accountId, query.get('Qualifier'));
   const sub = segs.slice(1).join('/');
   const key = `${method} ${segs.length > 2 && segs[1] === 'policy' ? 'policy/*' : sub}`;
   const action = Object.hasOwn(ACTIONS, key) ? ACTIONS[key] : undefined;
   if (action === undefined || (key === 'DELETE policy/*' && segs.length !== 3)) throw LambdaErrors.unknownOperation();
+  call.action = `lambda:${action}`;
+  const name = resolveFunctionName(decodeSegment(segs[0]), env.region, env.accountId, query.get('Qualifier'));
   // Decided on the function's ARN and its resource policy; a function that does not exist is
   // authorized on the ARN named, and the operation then says it was not found.
   const fn = await env.store.read((tx) => tx.functions.get(name));

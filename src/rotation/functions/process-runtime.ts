@@ -293,6 +293,7 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
   const bootstrap = bootstrapFile(env.dataDir, family);
   const scratch = join(functionDir(env.dataDir, fn.name), 'tmp');
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
+  if (env.closing?.()) return { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
   let keys: InvocationKeys;
   try {
     keys = await invocationKeys(env, fn, timeoutMs);
