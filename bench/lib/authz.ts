@@ -11,7 +11,7 @@ import { CreateSecretCommand, PutResourcePolicyCommand, SecretsManagerClient } f
 import { ROOT, baseEnv, startLockstepChild, type ChildServer } from './children.js';
 import { benchSecretString, combineLoads, type ServerFigures } from './gsv.js';
 import { RawClient, type Reply } from './http.js';
-import { runLoad, type LoadResult, type Tool } from './load.js';
+import { runLoad, type LoadMatrix, type LoadResult } from './load.js';
 import { NodeSha256, Signer, type Creds, type SignedRequest } from './sign.js';
 import { log, since } from './stats.js';
 
@@ -270,17 +270,9 @@ function combine(runs: { load: LoadResult; records: number; foreign: number; dec
   };
 }
 
-export async function runAuthz(opts: {
+export async function runAuthz(opts: LoadMatrix & {
   dataDir: string;
   creds: Creds;
-  tool: Tool;
-  concurrencies: number[];
-  durationS: number;
-  warmupS: number;
-  rounds: number;
-  workers: number;
-  threads: number;
-  tmpDir: string;
 }): Promise<AuthzResult> {
   const t0 = process.hrtime.bigint();
   const lockstep: ChildServer = await startLockstepChild(opts.dataDir, opts.creds);

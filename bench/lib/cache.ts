@@ -1,15 +1,14 @@
 // Part 6: the cost of a cache hit in SecretCache (lockstep/client), and the throughput of
 // `lockstep agent` (the AWS Secrets Manager Agent's HTTP interface over that cache) next to
 // GetSecretValue straight from the Lockstep server, with the same load generator in the same run.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { CreateSecretCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SecretCache } from '../../src/client/cache.js';
-import { ROOT, baseEnv, procCpuSeconds, procMemory, startLockstepChild, type ChildServer } from './children.js';
+import { ROOT, baseEnv, startChild, startLockstepChild, type ChildServer } from './children.js';
 import { benchSecretString, combineLoads, type ServerFigures } from './gsv.js';
 import { RawClient } from './http.js';
-import { runLoad, type LoadResult, type Tool } from './load.js';
+import { runLoad, type LoadMatrix, type LoadResult } from './load.js';
 import { Signer, type Creds, type SignedRequest } from './sign.js';
 import { log, median, since } from './stats.js';
 
@@ -137,83 +136,14 @@ function startAgentChild(lockstepUrl: string, creds: Creds, token: string, ttlSe
     'dist/cli/main.js', 'agent', '--port', '0', '--host', '127.0.0.1', '--endpoint', lockstepUrl, '--region', 'us-east-1',
     '--ttl-seconds', String(ttlSeconds),
   ];
-  const proc: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  // The bench's Ctrl-C handler stops the servers it knows of; this child is stopped here on any exit.
-  const killOnExit = () => proc.kill('SIGKILL');
-  process.once('exit', killOnExit);
-  const tail: string[] = [];
-  const exited = new Promise<number | null>((resolve) => proc.once('exit', (code, signal) => {
-    process.off('exit', killOnExit);
-    resolve(code ?? (signal ? -1 : null));
-  }));
-  return new Promise<ChildServer>((resolve, reject) => {
-    let buffered = '';
-    let found = false;
-    const timer = setTimeout(() => {
-      proc.kill('SIGKILL');
-      reject(new Error(`the agent did not report a url within ${timeoutMs} ms:\n${tail.join('\n')}`));
-    }, timeoutMs);
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => tail.push(...d.split('\n').filter(Boolean)));
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      buffered += d;
-      let nl: number;
-      while ((nl = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, nl);
-        buffered = buffered.slice(nl + 1);
-        tail.push(line);
-        if (tail.length > 40) tail.shift();
-        if (found) continue;
-        try {
-          const rec = JSON.parse(line) as { url?: unknown };
-          if (typeof rec.url !== 'string') continue;
-          found = true;
-          clearTimeout(timer);
-          const pid = proc.pid!;
-          resolve({
-            name: 'agent',
-            url: rec.url,
-            pid,
-            proc,
-            memory: () => procMemory(pid),
-            cpuSeconds: () => procCpuSeconds(pid),
-            outputTail: () => tail.join('\n'),
-            async stop(graceMs = 10_000) {
-              if (proc.exitCode === null && proc.signalCode === null) {
-                proc.kill('SIGTERM');
-                const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-                const code = await exited;
-                clearTimeout(t);
-                return code;
-              }
-              return exited;
-            },
-          });
-        } catch {
-          // not a JSON line
-        }
-      }
-    });
-    void exited.then((code) => {
-      if (!found) {
-        clearTimeout(timer);
-        reject(new Error(`the agent exited (${code}) before listening:\n${tail.join('\n')}`));
-      }
-    });
-  });
+  // The agent logs its listen line on stderr; the bench stops it with the other children on any exit.
+  return startChild('agent', args, env, timeoutMs, 'stderr');
 }
 
 /** Runs part 6 with its own Lockstep server (a child process) and agent. */
-export async function runCache(opts: {
+export async function runCache(opts: LoadMatrix & {
   dataDir: string;
   creds: Creds;
-  tool: Tool;
-  concurrencies: number[];
-  durationS: number;
-  warmupS: number;
-  rounds: number;
-  workers: number;
-  threads: number;
-  tmpDir: string;
   gets: number;
   hitRounds: number;
 }): Promise<CacheResult> {

@@ -64,8 +64,10 @@ export async function stopAllChildren(): Promise<void> {
   await Promise.all([...live].map((c) => c.stop().catch(() => null)));
 }
 
-/** Spawns `node <args>` and waits for the JSON log line that carries `url`. */
-export function startChild(name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000): Promise<ChildServer> {
+/** Spawns `node <args>` and waits for the JSON log line that carries `url` (on stdout, or on `logStream`). */
+export function startChild(
+  name: string, nodeArgs: string[], env: NodeJS.ProcessEnv, timeoutMs = 30_000, logStream: 'stdout' | 'stderr' = 'stdout',
+): Promise<ChildServer> {
   const proc = spawn(process.execPath, nodeArgs, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const tail: string[] = [];
   const remember = (line: string) => {
@@ -81,8 +83,9 @@ export function startChild(name: string, nodeArgs: string[], env: NodeJS.Process
       proc.kill('SIGKILL');
       reject(new Error(`${name} did not report a url within ${timeoutMs} ms:\n${tail.join('\n')}`));
     }, timeoutMs);
-    proc.stderr!.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(remember));
-    proc.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    const other = logStream === 'stdout' ? proc.stderr! : proc.stdout!;
+    other.setEncoding('utf8').on('data', (d: string) => d.split('\n').filter(Boolean).forEach(remember));
+    proc[logStream]!.setEncoding('utf8').on('data', (d: string) => {
       buffered += d;
       let nl: number;
       while ((nl = buffered.indexOf('\n')) >= 0) {

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ChildServer } from './children.js';
 import { RawClient } from './http.js';
-import { runLoad, type LoadResult, type Tool } from './load.js';
+import { runLoad, type LoadMatrix, type LoadResult } from './load.js';
 import type { Signer } from './sign.js';
 import { log, median } from './stats.js';
 
@@ -88,18 +88,10 @@ export async function fetchGsv(server: ChildServer, signer: Signer): Promise<str
 }
 
 /** Runs the matrix: for each concurrency, bare and Lockstep back to back (order alternating per round). */
-export async function runGsv(opts: {
+export async function runGsv(opts: LoadMatrix & {
   lockstep: ChildServer;
   bare: ChildServer;
   signer: Signer;
-  tool: Tool;
-  concurrencies: number[];
-  durationS: number;
-  warmupS: number;
-  rounds: number;
-  workers: number;
-  threads: number;
-  tmpDir: string;
   responseBytes: number;
   serverWorkers: number;
 }): Promise<GsvResult> {

@@ -9,6 +9,18 @@ import type { SignedRequest } from './sign.js';
 
 export type Tool = 'autocannon' | 'wrk';
 
+/** How a part loads its servers: the tool, the concurrencies and timings of each run, the generator's processes. */
+export interface LoadMatrix {
+  tool: Tool;
+  concurrencies: number[];
+  durationS: number;
+  warmupS: number;
+  rounds: number;
+  workers: number;
+  threads: number;
+  tmpDir: string;
+}
+
 /** One measured run. Latencies in milliseconds, rates per second. */
 export interface LoadResult {
   tool: string;

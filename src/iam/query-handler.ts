@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { Logger } from 'pino';
 import type { Authenticator } from '../auth/authenticator.js';
 import type { Principal } from '../auth/principal.js';
-import type { AuditRecord } from '../monitoring/audit.js';
+import { callRecord, type AuditRecord } from '../monitoring/audit.js';
 import { isServiceError, ServiceError } from '../errors.js';
 import { readBody } from '../server/body.js';
 import { STS_NAMESPACE, STS_VERSION, stsOperations } from '../sts/service.js';
@@ -90,13 +90,7 @@ export async function handleQuery(env: QueryEnv, service: QueryService, req: Inc
     if (!audited || !env.audit) return true;
     const { caller, action, meta } = audited;
     try {
-      await env.audit({
-        time: new Date(env.now()).toISOString(), kind: 'api', requestId,
-        principal: caller.kind === 'root' ? 'root' : caller.principalArn, accessKeyId: caller.accessKeyId,
-        action, ...(meta.resource !== undefined ? { resource: meta.resource } : {}), outcome,
-        ...(errorCode !== undefined ? { errorCode } : {}), ...(meta.decision ? { decision: meta.decision } : {}),
-        ...(req.socket.remoteAddress ? { sourceIp: req.socket.remoteAddress } : {}),
-      });
+      await env.audit(callRecord(env.now(), requestId, { principal: caller, sourceIp: req.socket.remoteAddress }, action, outcome, { ...meta, errorCode }));
       return true;
     } catch {
       return false;

@@ -27,6 +27,27 @@ export interface AuditRecord {
   detail?: Record<string, unknown>;
 }
 
+/** Who made a call, as an audit record names it. */
+export interface CallerOf {
+  principal: { kind: string; principalArn: string; accessKeyId: string };
+  sourceIp?: string;
+}
+
+/** The record of one API call; optional parts are left out when absent. */
+export function callRecord(
+  nowMs: number, requestId: string, caller: CallerOf, action: string, outcome: AuditRecord['outcome'],
+  extra: { resource?: string; errorCode?: string; decision?: AuditRecord['decision']; detail?: Record<string, unknown> } = {},
+): AuditRecord {
+  const { principal, sourceIp } = caller;
+  return {
+    time: new Date(nowMs).toISOString(), kind: 'api', requestId,
+    principal: principal.kind === 'root' ? 'root' : principal.principalArn, accessKeyId: principal.accessKeyId,
+    action, ...(extra.resource !== undefined ? { resource: extra.resource } : {}), outcome,
+    ...(extra.errorCode !== undefined ? { errorCode: extra.errorCode } : {}), ...(extra.decision ? { decision: extra.decision } : {}),
+    ...(sourceIp ? { sourceIp } : {}), ...(extra.detail ? { detail: extra.detail } : {}),
+  };
+}
+
 /** The hash that starts the chain. */
 export const GENESIS = '0'.repeat(64);
 

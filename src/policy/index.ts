@@ -18,3 +18,4 @@ export { wildcardMatch, expandLiteral, compilePattern, matchPattern, type Variab
 export { clauseHolds, conditionsHold, failingClause, parseOperator, type ContextLookup } from './conditions/index.js';
 export { buildContext, principalKeys, type EvaluationContext } from './context.js';
 export { evaluate, accessDeniedMessage, describeStatement } from './evaluate.js';
+export { resourcePolicyFromText } from './from-text.js';

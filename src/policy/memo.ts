@@ -14,3 +14,4 @@ export function memoize<V>(fn: (text: string) => V, limit = 10_000): (text: stri
     return v as V;
   };
 }
+

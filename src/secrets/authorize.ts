@@ -1,5 +1,5 @@
 import { ServiceError } from '../errors.js';
-import { accessDeniedMessage, evaluate, parsePolicy, type ContextValue, type EvaluationResult, type Policy } from '../policy/index.js';
+import { accessDeniedMessage, evaluate, resourcePolicyFromText, type ContextValue, type EvaluationResult, type Policy } from '../policy/index.js';
 import { requestPrincipal, type Principal } from '../auth/principal.js';
 import type { SecretAggregate, Tx } from '../storage/types.js';
 import { findSecret, type ServiceContext } from './context.js';
@@ -21,23 +21,6 @@ export interface Authorization {
   action: string;
   resource: string;
   result?: EvaluationResult;
-}
-
-const parsed = new Map<string, Policy | null>();
-
-/** A resource policy parsed once (bounded memo); null when it does not parse (it then grants nothing). */
-function resourcePolicyOf(text: string): Policy | null {
-  let p = parsed.get(text);
-  if (p === undefined) {
-    try {
-      p = parsePolicy(JSON.parse(text), { kind: 'resource' });
-    } catch {
-      p = null;
-    }
-    if (parsed.size > 2000) parsed.clear();
-    parsed.set(text, p);
-  }
-  return p;
 }
 
 /** One authorization question about a Secrets Manager call (or a Lockstep extension, with `action`). */
@@ -113,7 +96,7 @@ function decide(ctx: ServiceContext, r: AuthorizationRequest, facts: SecretFacts
   const { principal, op, input } = r;
   const action = r.action ?? `secretsmanager:${op}`;
   const { secret: s, aggregate: agg } = facts;
-  const resourcePolicy = s?.resourcePolicy ? resourcePolicyOf(s.resourcePolicy) ?? undefined : undefined;
+  const resourcePolicy = s?.resourcePolicy ? resourcePolicyFromText(s.resourcePolicy) ?? undefined : undefined;
   const resource = resourceOf(ctx, op, input, agg);
   const result = evaluate(
     { principal: requestPrincipal(principal), action, resource, context: contextOf(op, input, agg, principal, r.sourceIp), now: new Date(ctx.now()) },

@@ -3,7 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { Policy } from '../policy/index.js';
 import { accessDenied, authorize, authorizeIn, type Authorization } from '../secrets/authorize.js';
 import type { ServiceContext } from '../secrets/context.js';
-import type { AuditRecord, AuditWriter } from '../monitoring/audit.js';
+import { callRecord, type AuditRecord, type AuditWriter } from '../monitoring/audit.js';
 
 /*
  * Every Secrets Manager call passes here: the policy decision before the operation, and one audit
@@ -39,12 +39,7 @@ export async function guardedCall(
   run: () => Promise<Record<string, unknown>>, action?: string,
 ): Promise<Record<string, unknown>> {
   const a = await authorize(ctx, { principal: call.principal, identity: call.identity, op, input, sourceIp: call.sourceIp, action });
-  const base: AuditRecord = {
-    time: new Date(ctx.now()).toISOString(), kind: 'api', requestId: call.requestId,
-    principal: call.principal.kind === 'root' ? 'root' : call.principal.principalArn, accessKeyId: call.principal.accessKeyId,
-    action: a.action, resource: resourceOf(a, input, op), outcome: 'success', decision: decisionOf(a),
-    ...(call.sourceIp ? { sourceIp: call.sourceIp } : {}),
-  };
+  const base = callRecord(ctx.now(), call.requestId, call, a.action, 'success', { resource: resourceOf(a, input, op), decision: decisionOf(a) });
   if (a.decision !== 'allow' && a.decision !== 'root') {
     await audited(audit, { ...base, outcome: 'denied', errorCode: 'AccessDeniedException' });
     throw accessDenied(call.principal, a);

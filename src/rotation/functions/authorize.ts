@@ -1,7 +1,7 @@
 import { requestPrincipal, type Principal } from '../../auth/principal.js';
 import { policiesOf } from '../../iam/env.js';
 import type { AuditRecord } from '../../monitoring/audit.js';
-import { accessDeniedMessage, evaluate, parsePolicy as parseIamPolicy, type EvaluationResult, type Policy } from '../../policy/index.js';
+import { accessDeniedMessage, evaluate, resourcePolicyFromText, type EvaluationResult, type Policy } from '../../policy/index.js';
 import type { FunctionRecord } from '../../storage/types.js';
 import type { LambdaEnv } from './env.js';
 import { lambdaError } from './errors.js';
@@ -26,23 +26,8 @@ export interface LambdaCall {
   decision?: AuditRecord['decision'];
 }
 
-const resourcePolicies = new Map<string, Policy | null>();
-
-/** A function's resource policy in the evaluator's terms (null when it has none or does not parse). */
-function resourcePolicyOf(fn: FunctionRecord | undefined): Policy | undefined {
-  if (!fn?.policy) return undefined;
-  let p = resourcePolicies.get(fn.policy);
-  if (p === undefined) {
-    try {
-      p = parseIamPolicy(JSON.parse(fn.policy), { kind: 'resource' });
-    } catch {
-      p = null;
-    }
-    if (resourcePolicies.size >= 1000) resourcePolicies.clear();
-    resourcePolicies.set(fn.policy, p);
-  }
-  return p ?? undefined;
-}
+/** A function's resource policy in the evaluator's terms (none when it has none or it does not parse). */
+const resourcePolicyOf = (fn: FunctionRecord | undefined): Policy | undefined => (fn?.policy ? resourcePolicyFromText(fn.policy) ?? undefined : undefined);
 
 async function decide(
   env: LambdaEnv, call: LambdaCall, action: string, resource: string, fn: FunctionRecord | undefined, context: Record<string, string> = {},

@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { ServiceError, isServiceError } from '../../errors.js';
 import type { Principal } from '../../auth/principal.js';
-import type { AuditRecord } from '../../monitoring/audit.js';
+import { callRecord, type AuditRecord } from '../../monitoring/audit.js';
 import type { FunctionRecord } from '../../storage/types.js';
 import { authorizeLambda, type LambdaCall } from './authorize.js';
 import type { LambdaEnv } from './env.js';
@@ -265,13 +265,7 @@ export async function handleLambda(
 async function record(env: LambdaEnv, call: LambdaCall, requestId: string, outcome: AuditRecord['outcome'], errorCode?: string): Promise<boolean> {
   if (!env.audit) return true;
   try {
-    await env.audit({
-      time: new Date(env.now()).toISOString(), kind: 'api', requestId,
-      principal: call.principal.kind === 'root' ? 'root' : call.principal.principalArn, accessKeyId: call.principal.accessKeyId,
-      action: call.action ?? 'lambda:UnknownOperation', ...(call.resource !== undefined ? { resource: call.resource } : {}), outcome,
-      ...(errorCode !== undefined ? { errorCode } : {}), ...(call.decision ? { decision: call.decision } : {}),
-      ...(call.sourceIp ? { sourceIp: call.sourceIp } : {}),
-    });
+    await env.audit(callRecord(env.now(), requestId, call, call.action ?? 'lambda:UnknownOperation', outcome, { resource: call.resource, errorCode, decision: call.decision }));
     return true;
   } catch {
     return false;

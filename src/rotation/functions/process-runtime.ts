@@ -43,6 +43,9 @@ const KEEP_OLD_REVISIONS_MS = 16 * 60 * 1000; // longer than the longest Timeout
 
 const running = new Set<number>();
 
+/** What an invocation a shutting-down server refuses to start ends with. */
+const SHUTTING_DOWN: Ending = { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
+
 /** Invocations not yet finished, their keys revoked included. */
 const inflight = new Set<Promise<unknown>>();
 
@@ -293,7 +296,7 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
   const bootstrap = bootstrapFile(env.dataDir, family);
   const scratch = join(functionDir(env.dataDir, fn.name), 'tmp');
   mkdirSync(scratch, { recursive: true, mode: 0o700 });
-  if (env.closing?.()) return { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
+  if (env.closing?.()) return SHUTTING_DOWN;
   let keys: InvocationKeys;
   try {
     keys = await invocationKeys(env, fn, timeoutMs);
@@ -314,7 +317,7 @@ async function run(env: LambdaEnv, fn: FunctionRecord, eventJson: string, reques
     }
     // A server shutting down starts nothing more (stopAllInvocations has already run); checked right
     // before the spawn, with no await in between.
-    if (env.closing?.()) return { errorType: 'ServiceException', errorMessage: 'Lockstep is shutting down; the function was not started.' };
+    if (env.closing?.()) return SHUTTING_DOWN;
     return await spawnInvocation(env, fn, family, exe, bootstrap, codeDir, scratch, keys, eventJson, requestId, timeoutMs, output);
   } finally {
     await keys.revoke().catch((e: unknown) =>
